@@ -1,0 +1,56 @@
+# Gradients course: one Makefile for students, instructors and contributors.
+# Needs only GNU make and python3 >= 3.10; everything else goes into .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+# Tests may use both cores; override with `make test PYTEST_ARGS=...`.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+
+export PATH := $(abspath $(BIN)):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup lab test test-fast exercises grade bench strip clean
+
+help: ## List the targets
+	@echo "Gradients course - make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is needed, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the project description or the lock changed.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader:create-assignment @jupyter/nbgrader:formgrader @jupyter/nbgrader:course-list >/dev/null 2>&1 || true
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install the pinned project (no-op when up to date)
+
+lab: $(STAMP) ## Open JupyterLab on the course chapters
+	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/course/00-welcome.ipynb --port=$(PORT) $(LAB_ARGS)
+
+test: $(STAMP) ## Run the whole test suite (notebooks, nbgrader pipeline, browser)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) $(ARGS)
+
+exercises: $(STAMP) ## Regenerate exercises/ from solutions/ with nbgrader
+	$(BIN)/python -m nablakit.grading.release
+
+grade: $(STAMP) ## Autograde all submissions: make grade EX="ex01-partials" [WORKERS=2]
+	$(BIN)/nablakit-grade $(EX) $(if $(WORKERS),--workers $(WORKERS))
+
+bench: $(STAMP) ## Run the benchmarks (ratios measured in one run)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+strip: $(STAMP) ## Remove outputs and execution counts from all notebooks
+	$(BIN)/nbstripout --keep-id $$(git ls-files '*.ipynb') course/*.ipynb solutions/*/*.ipynb exercises/*/*.ipynb 2>/dev/null || true
+
+clean: ## Remove .venv, caches and grading artefacts
+	rm -rf $(VENV) .pytest_cache build src/*.egg-info
+	rm -rf autograder/submitted autograder/autograded autograder/feedback autograder/gradebook.db
+	find . -name __pycache__ -prune -exec rm -rf {} +
