@@ -109,7 +109,8 @@ def live_figure(fig, sliders, artists, update: Callable[..., None], *, layout="v
     errors = widgets.Output()
 
     def refresh(_change=None):
-        errors.clear_output()
+        if errors.outputs:
+            errors.clear_output()
         try:
             update(**{name: s.value for name, s in sliders.items()})
         except Exception as exc:  # shown to the learner instead of vanishing
