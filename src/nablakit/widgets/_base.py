@@ -103,7 +103,7 @@ def live_figure(fig, sliders, artists, update: Callable[..., None], *, layout="v
     >>> app = live_figure(fig, {"slope": s}, {"line": line},
     ...                   lambda slope: line.set_ydata([0, slope]))
     >>> s.value = 0.5
-    >>> line.get_ydata().tolist()
+    >>> list(line.get_ydata())
     [0, 0.5]
     """
     errors = widgets.Output()
