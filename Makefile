@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+# Jupyter refuses to run as root (containers, CI) unless told it is intended.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # Tests may use both cores; override with `make test PYTEST_ARGS=...`.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
@@ -33,7 +35,7 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 setup: $(STAMP) ## Create .venv and install the pinned project (no-op when up to date)
 
 lab: $(STAMP) ## Open JupyterLab on the course chapters
-	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/course/00-welcome.ipynb --port=$(PORT) $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/course/00-welcome.ipynb --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP) ## Run the whole test suite (notebooks, nbgrader pipeline, browser)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) $(ARGS)

@@ -58,18 +58,21 @@ def test_make_lab_serves_jupyterlab():
                 break
             except OSError:
                 time.sleep(0.5)
-        assert status is not None, "JupyterLab did not answer /api/status within 60 s"
+        if status is None:
+            proc.terminate()
+            pytest.fail("JupyterLab did not answer /api/status within 60 s:\n" + proc.communicate(timeout=20)[0][-3000:])
         assert "started" in status
         page = urllib.request.urlopen(
             urllib.request.Request(f"http://127.0.0.1:{port}/lab/tree/course/00-welcome.ipynb?token={token}"), timeout=10
         ).read().decode()
         assert "JupyterLab" in page or "jupyter-config-data" in page
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("path", tracked_notebooks(), ids=lambda p: str(p.relative_to(ROOT)))
