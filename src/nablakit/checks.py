@@ -1,0 +1,573 @@
+"""Check code shared by the graded exercises.
+
+Every check raises :class:`AssertionError` with a message written for a
+learner: what was expected *of* the object (its shape, a property, agreement
+with a reference), never the expected value or formula itself; what was
+received (shape and a short value summary); and, when the received value
+matches a registered wrong variant, the name of that misconception.
+
+The reference derivatives here are computed by this module's own centred
+differences, so a submission that replaces :mod:`nablakit.numdiff` cannot
+change what it is compared with.
+
+Examples
+--------
+>>> import numpy as np
+>>> grad = expect_close([2.0, -1.0], np.array([2.0, -1.0]), what="grad_f(p)")
+>>> grad
+array([ 2., -1.])
+>>> expect_close([-2.0, 1.0], np.array([2.0, -1.0]), what="grad_f(p)",
+...              misconceptions={"sign flipped": np.array([-2.0, 1.0])})
+Traceback (most recent call last):
+...
+AssertionError: grad_f(p) does not match the reference ... Recognised mistake: sign flipped.
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+import types
+
+import numpy as np
+
+__all__ = [
+    "as_array",
+    "summarize",
+    "expect",
+    "expect_shape",
+    "expect_finite",
+    "expect_close",
+    "expect_unit",
+    "expect_same_points",
+    "expect_raises",
+    "expect_unmodified",
+    "scaled_variants",
+    "reference_gradient",
+    "reference_jacobian",
+    "reject_package_answer",
+]
+
+_NOT_DONE = (NotImplemented, Ellipsis, None)
+
+
+def summarize(value, max_items=6):
+    """Describe a received value briefly: type, shape and the first few numbers.
+
+    Parameters
+    ----------
+    value : object
+        Anything a learner might return.
+    max_items : int, default 6
+        How many numbers of an array to show.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> summarize([1, 2, 3])
+    'list of shape (3,): [1, 2, 3]'
+    >>> summarize(2.5)
+    'float 2.5'
+    >>> summarize(None)
+    'None'
+    """
+    if value is None:
+        return "None"
+    if isinstance(value, (bool, np.bool_)):
+        return f"bool {bool(value)}"
+    if isinstance(value, numbers.Number):
+        return f"{type(value).__name__} {value:.6g}" if isinstance(value, numbers.Real) else repr(value)
+    if isinstance(value, str):
+        return f"str {value[:60]!r}"
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        text = repr(value)
+        return f"{type(value).__name__} {text[:80]}"
+    flat = arr.ravel()
+    shown = ", ".join(f"{v:.6g}" for v in flat[:max_items])
+    more = ", ..." if flat.size > max_items else ""
+    return f"{type(value).__name__} of shape {arr.shape}: [{shown}{more}]"
+
+
+def expect(condition, message):
+    """Raise ``AssertionError(message)`` unless ``condition`` is true.
+
+    Examples
+    --------
+    >>> expect(1 + 1 == 2, "arithmetic works")
+    >>> expect(False, "u must have norm 1")
+    Traceback (most recent call last):
+    ...
+    AssertionError: u must have norm 1
+    """
+    if not condition:
+        raise AssertionError(message)
+
+
+def as_array(value, what):
+    """Convert an answer (list, tuple, number or array) to a float ndarray.
+
+    Parameters
+    ----------
+    value : array_like
+        The learner's answer.
+    what : str
+        How the answer is called in messages, e.g. ``"grad_f(p)"``.
+
+    Returns
+    -------
+    ndarray of float
+
+    Raises
+    ------
+    AssertionError
+        If the answer is missing (``None``, ``...``) or not numeric.
+
+    Examples
+    --------
+    >>> as_array((3, 4, -1), "grad_f_at_110")
+    array([ 3.,  4., -1.])
+    >>> as_array(None, "grad_f_at_110")
+    Traceback (most recent call last):
+    ...
+    AssertionError: grad_f_at_110 is missing: received None. Did the cell that defines it run, and does it return a value?
+    """
+    if any(value is v for v in _NOT_DONE):
+        raise AssertionError(
+            f"{what} is missing: received {summarize(value)}. "
+            "Did the cell that defines it run, and does it return a value?"
+        )
+    if isinstance(value, (str, bytes, dict, set)) or callable(value):
+        raise AssertionError(f"{what} should be numbers (an array, list or tuple); received {summarize(value)}")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(
+            f"{what} should be numbers (an array, list or tuple); received {summarize(value)} "
+            f"which cannot be read as a float array ({exc})"
+        ) from None
+
+
+def expect_shape(received, shape, what):
+    """Convert ``received`` and check its shape; ``None`` in ``shape`` matches any length.
+
+    Examples
+    --------
+    >>> expect_shape([[0, 1], [1, 0], [2, 2]], (None, 2), "level_curve(1, 3)").shape
+    (3, 2)
+    >>> expect_shape([1, 2, 3], (2,), "grad_f(p)")
+    Traceback (most recent call last):
+    ...
+    AssertionError: grad_f(p) should have shape (2,); received list of shape (3,): [1, 2, 3]
+    """
+    arr = as_array(received, what)
+    shape = tuple(shape)
+    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise AssertionError(f"{what} should have shape {want}; received {summarize(received)}")
+    return arr
+
+
+def expect_finite(received, what):
+    """Convert ``received`` and check that every entry is finite (no NaN or inf).
+
+    Examples
+    --------
+    >>> expect_finite([1.0, float("inf")], "losses")
+    Traceback (most recent call last):
+    ...
+    AssertionError: losses should contain only finite numbers; received list of shape (2,): [1, inf]
+    """
+    arr = as_array(received, what)
+    if not np.all(np.isfinite(arr)):
+        raise AssertionError(f"{what} should contain only finite numbers; received {summarize(received)}")
+    return arr
+
+
+def _matches(arr, candidate, rtol, atol):
+    try:
+        cand = np.asarray(candidate, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return cand.shape == arr.shape and bool(np.all(np.isfinite(cand))) and np.allclose(arr, cand, rtol=rtol, atol=atol)
+
+
+def _recognise(arr, misconceptions, rtol, atol):
+    for name, wrong in (misconceptions or {}).items():
+        if wrong is not None and _matches(arr, wrong, rtol, atol):
+            return name
+    return None
+
+
+def expect_close(received, expected, what, *, misconceptions=None, rtol=1e-6, atol=1e-8, expectation=None):
+    """Check that an answer is close to a reference value, naming known mistakes.
+
+    Parameters
+    ----------
+    received : array_like
+        The learner's answer (lists and tuples are accepted).
+    expected : array_like
+        The reference value. It is never printed.
+    what : str
+        The object checked, e.g. ``"grad_f(p) at p = (0.3, -1.2)"``.
+    misconceptions : dict of str to array_like, optional
+        Known wrong variants of ``expected`` by the name of the mistake that
+        produces them. If ``received`` matches one, the message names it.
+    rtol, atol : float
+        Tolerances as in :func:`numpy.allclose`.
+    expectation : str, optional
+        What was expected of the object, in words (default: agreement with the
+        reference value within the tolerances).
+
+    Returns
+    -------
+    ndarray of float
+        ``received`` as an array.
+
+    Raises
+    ------
+    AssertionError
+        If the shape differs, a value is not finite, or the values differ.
+
+    Examples
+    --------
+    >>> expect_close(0.5, 0.5, what="D_max")
+    array(0.5)
+    >>> expect_close([3.0, 4.0], [0.6, 0.8], what="u_max",
+    ...              misconceptions={"not normalised (divide by the norm)": [3.0, 4.0]})
+    Traceback (most recent call last):
+    ...
+    AssertionError: u_max does not match the reference ... Recognised mistake: not normalised (divide by the norm).
+    """
+    ref = np.asarray(expected, dtype=float)
+    arr = expect_shape(received, ref.shape, what)
+    arr = expect_finite(arr, what)
+    if np.allclose(arr, ref, rtol=rtol, atol=atol):
+        return arr
+    wanted = expectation or f"the reference value within rtol={rtol:g}, atol={atol:g}"
+    message = f"{what} does not match {wanted}; received {summarize(received)}."
+    name = _recognise(arr, misconceptions, rtol=max(rtol, 1e-6), atol=max(atol, 1e-8))
+    if name is not None:
+        message += f" Recognised mistake: {name}."
+    raise AssertionError(message)
+
+
+def expect_unit(received, what, *, atol=1e-6, shape=None):
+    """Check that an answer is a vector of Euclidean norm 1.
+
+    Examples
+    --------
+    >>> expect_unit((0.6, -0.8), "u_min")
+    array([ 0.6, -0.8])
+    >>> expect_unit([3, 4], "u_min")
+    Traceback (most recent call last):
+    ...
+    AssertionError: u_min should be a unit vector (norm 1); received norm 5 for list of shape (2,): [3, 4]
+    """
+    arr = expect_shape(received, shape, what) if shape is not None else as_array(received, what)
+    arr = expect_finite(arr, what)
+    expect(arr.ndim == 1, f"{what} should be a 1-D vector; received {summarize(received)}")
+    norm = float(np.linalg.norm(arr))
+    expect(
+        abs(norm - 1.0) <= atol,
+        f"{what} should be a unit vector (norm 1); received norm {norm:.6g} for {summarize(received)}",
+    )
+    return arr
+
+
+def expect_same_points(received, expected, what, *, misconceptions=None, atol=1e-6):
+    """Check that a collection of points equals a reference set, in any order.
+
+    Parameters
+    ----------
+    received : array_like of shape (k, n)
+        The learner's points (a list of tuples is fine).
+    expected : array_like of shape (k, n)
+        The reference points; never printed.
+    what : str
+        Name used in messages.
+    misconceptions : dict of str to array_like, optional
+        Wrong point sets (any order) by mistake name.
+    atol : float
+        Tolerance per coordinate.
+
+    Returns
+    -------
+    ndarray of shape (k, n)
+
+    Examples
+    --------
+    >>> expect_same_points([(1, 0), (0, 1)], [[0, 1], [1, 0]], "zero_directions").shape
+    (2, 2)
+    >>> expect_same_points([(1, 0)], [[0, 1], [1, 0]], "zero_directions")
+    Traceback (most recent call last):
+    ...
+    AssertionError: zero_directions should contain 2 points; received 1: list of shape (1, 2): [1, 0]
+    """
+    ref = np.asarray(expected, dtype=float)
+    arr = as_array(received, what)
+    if arr.ndim == 1 and ref.ndim == 2 and arr.size == ref.shape[1]:
+        arr = arr[None, :]
+    expect(
+        arr.ndim == 2 and arr.shape[1] == ref.shape[1],
+        f"{what} should be a collection of points with {ref.shape[1]} coordinates each; received {summarize(received)}",
+    )
+    arr = expect_finite(arr, what)
+
+    def same_set(a, b):
+        if a.shape != b.shape:
+            return False
+        unused = list(range(len(b)))
+        for point in a:
+            hit = next((j for j in unused if np.allclose(point, b[j], rtol=0, atol=atol)), None)
+            if hit is None:
+                return False
+            unused.remove(hit)
+        return True
+
+    if same_set(arr, ref):
+        return arr
+    name = None
+    for label, wrong in (misconceptions or {}).items():
+        if wrong is not None and same_set(arr, np.asarray(wrong, dtype=float).reshape(-1, ref.shape[1])):
+            name = label
+            break
+    if arr.shape[0] != ref.shape[0]:
+        message = f"{what} should contain {ref.shape[0]} points; received {arr.shape[0]}: {summarize(received)}"
+    else:
+        message = f"{what} does not contain the right points (any order is fine); received {summarize(received)}"
+    if name is not None:
+        message += f". Recognised mistake: {name}."
+    raise AssertionError(message)
+
+
+def expect_raises(exception, func, *args, what, **kwargs):
+    """Check that ``func(*args, **kwargs)`` raises ``exception``; return its message.
+
+    Examples
+    --------
+    >>> expect_raises(ValueError, int, "x", what="int('x')")
+    "invalid literal for int() with base 10: 'x'"
+    >>> expect_raises(ValueError, int, "3", what="int('3')")
+    Traceback (most recent call last):
+    ...
+    AssertionError: int('3') should raise ValueError; it returned int 3
+    """
+    try:
+        result = func(*args, **kwargs)
+    except exception as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - reported to the learner
+        raise AssertionError(f"{what} should raise {exception.__name__}; it raised {type(exc).__name__}: {exc}") from None
+    raise AssertionError(f"{what} should raise {exception.__name__}; it returned {summarize(result)}")
+
+
+def expect_unmodified(func, *args, what, **kwargs):
+    """Call ``func`` and check that it did not change its array arguments in place.
+
+    Returns
+    -------
+    object
+        Whatever ``func`` returned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def bump(x):
+    ...     x += 1
+    ...     return x
+    >>> expect_unmodified(bump, np.zeros(2), what="bump(x)")
+    Traceback (most recent call last):
+    ...
+    AssertionError: bump(x) changed its argument 1 in place; it must leave its inputs unchanged (work on a copy)
+    """
+    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in args]
+    result = func(*args, **kwargs)
+    for i, (arg, copy) in enumerate(zip(args, before), start=1):
+        if copy is not None and not np.array_equal(arg, copy, equal_nan=True):
+            raise AssertionError(
+                f"{what} changed its argument {i} in place; it must leave its inputs unchanged (work on a copy)"
+            )
+    return result
+
+
+def scaled_variants(reference, factors):
+    """Wrong variants that differ from ``reference`` by a constant factor.
+
+    Useful when a visible test must name a mistake without writing the
+    correct formula: a flipped sign is factor -1, a missing 1/m is factor m.
+
+    Examples
+    --------
+    >>> scaled_variants([1.0, 2.0], {"sign flipped": -1})
+    {'sign flipped': array([-1., -2.])}
+    """
+    ref = np.asarray(reference, dtype=float)
+    return {name: factor * ref for name, factor in factors.items()}
+
+
+def reference_gradient(f, x, h=1e-6):
+    """Centred finite-difference gradient of a scalar function, for checking.
+
+    Independent of :mod:`nablakit.numdiff` on purpose.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of an array shaped like ``x``.
+    x : array_like
+        Point; any shape. Not modified.
+    h : float, default 1e-6
+        Step.
+
+    Returns
+    -------
+    ndarray of the shape of ``x``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = reference_gradient(lambda v: v[0] ** 2 * v[1], [1.0, 3.0])
+    >>> np.allclose(g, [6.0, 1.0])
+    True
+    """
+    x0 = np.array(x, dtype=float)
+    grad = np.zeros_like(x0)
+    for idx in np.ndindex(x0.shape):
+        xp = x0.copy()
+        xm = x0.copy()
+        xp[idx] += h
+        xm[idx] -= h
+        grad[idx] = (float(f(xp)) - float(f(xm))) / (2 * h)
+    return grad
+
+
+def reference_jacobian(f, x, h=1e-6):
+    """Centred finite-difference Jacobian of ``f: R^n -> R^m`` at a 1-D ``x``.
+
+    Returns
+    -------
+    ndarray of shape (m, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> J = reference_jacobian(lambda v: np.array([v[0] * v[1], v[1]]), [2.0, 3.0])
+    >>> np.allclose(J, [[3.0, 2.0], [0.0, 1.0]])
+    True
+    """
+    x0 = np.array(x, dtype=float).ravel()
+    cols = []
+    for j in range(x0.size):
+        xp = x0.copy()
+        xm = x0.copy()
+        xp[j] += h
+        xm[j] -= h
+        cols.append((np.asarray(f(xp), dtype=float).ravel() - np.asarray(f(xm), dtype=float).ravel()) / (2 * h))
+    return np.stack(cols, axis=1)
+
+
+def _nablakit_objects():
+    for modname, module in list(sys.modules.items()):
+        if (modname == "nablakit" or modname.startswith("nablakit.")) and module is not None:
+            yield from vars(module).values()
+
+
+def _is_package_function(obj):
+    if not callable(obj) and not isinstance(obj, types.ModuleType):
+        return False
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__ == "nablakit" or obj.__name__.startswith("nablakit.")
+    module = getattr(obj, "__module__", None) or ""
+    if module == "nablakit" or module.startswith("nablakit."):
+        return True
+    return any(obj is other for other in _nablakit_objects())
+
+
+def _referenced_package_names(func):
+    """Names that ``func``'s code looks up globally and that are bound to nablakit objects."""
+    code = getattr(func, "__code__", None)
+    glob = getattr(func, "__globals__", {})
+    found = []
+    stack = [code] if code is not None else []
+    while stack:
+        co = stack.pop()
+        for name in co.co_names:
+            obj = glob.get(name)
+            if obj is not None and _is_package_function(obj):
+                found.append((name, obj))
+        stack.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
+    return found
+
+
+def reject_package_answer(func, name, *, also=()):
+    """Fail when an answer function is nablakit's own rather than the learner's.
+
+    The course package contains reference versions of several exercise
+    answers. Importing one (``from nablakit.calculus import
+    directional_derivative``) or wrapping it in a one-line function earns no
+    credit for the part.
+
+    Parameters
+    ----------
+    func : callable
+        The learner's function.
+    name : str
+        The name the exercise asks for (used in the message and as the
+        package function name to look for inside a wrapper).
+    also : iterable of str, optional
+        Further package function names that must not be called from inside
+        ``func`` (e.g. ``("mse_grad",)`` for an MSE gradient).
+
+    Raises
+    ------
+    AssertionError
+        If ``func`` is missing, not callable, comes from nablakit, or calls a
+        nablakit function of one of the forbidden names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> reject_package_answer(np.linalg.norm, "norm")  # not from nablakit: accepted
+    >>> from nablakit.checks import summarize
+    >>> reject_package_answer(summarize, "summarize")
+    Traceback (most recent call last):
+    ...
+    AssertionError: summarize comes from the nablakit package (nablakit.checks) ...
+    """
+    expect(func is not None and func is not NotImplemented, f"{name} is missing: define the function {name}")
+    expect(callable(func), f"{name} should be a function; received {summarize(func)}")
+    target = getattr(func, "func", func)  # functools.partial
+    if _is_package_function(target):
+        module = getattr(target, "__module__", "nablakit")
+        raise AssertionError(
+            f"{name} comes from the nablakit package ({module}) instead of being written in this notebook; "
+            "this part asks you to implement it yourself, so it earns no credit"
+        )
+    forbidden = {name, getattr(target, "__name__", name), *also}
+    for ref_name, obj in _referenced_package_names(target):
+        obj_name = getattr(obj, "__name__", ref_name)
+        if isinstance(obj, types.ModuleType) or obj_name in forbidden:
+            if isinstance(obj, types.ModuleType):
+                used = [n for n in forbidden if n in _attribute_names(target)]
+                if not used:
+                    continue
+                obj_name = f"{obj.__name__}.{used[0]}"
+            raise AssertionError(
+                f"{name} calls the nablakit package's {obj_name} instead of computing the result itself; "
+                "this part asks you to implement it yourself, so it earns no credit"
+            )
+
+
+def _attribute_names(func):
+    names = set()
+    stack = [func.__code__] if hasattr(func, "__code__") else []
+    while stack:
+        co = stack.pop()
+        names.update(co.co_names)
+        stack.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
+    return names

@@ -1,0 +1,149 @@
+"""The shared exercise checks: helpful messages, named mistakes, no answer leaked."""
+
+import functools
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from nablakit import checks
+
+
+def test_as_array_accepts_lists_tuples_and_numbers():
+    assert np.allclose(checks.as_array((1, 2), "v"), [1.0, 2.0])
+    assert checks.as_array(3, "s").shape == ()
+
+
+@pytest.mark.parametrize("bad", [None, NotImplemented, "abc", {"a": 1}, [1, "x"], print])
+def test_as_array_rejects_with_a_message_naming_the_object(bad):
+    with pytest.raises(AssertionError, match="grad_f"):
+        checks.as_array(bad, "grad_f")
+
+
+def test_expect_close_passes_within_tolerance_and_returns_array():
+    out = checks.expect_close([1.0, 2.0 + 1e-9], np.array([1.0, 2.0]), "g")
+    assert isinstance(out, np.ndarray) and out.shape == (2,)
+
+
+def test_expect_close_message_shows_received_not_expected():
+    secret = np.array([0.123456, 9.87654])
+    with pytest.raises(AssertionError) as info:
+        checks.expect_close([5.5, 6.5], secret, "grad_f(p)")
+    msg = str(info.value)
+    assert "grad_f(p)" in msg and "5.5" in msg and "6.5" in msg
+    assert "0.123" not in msg and "9.87" not in msg
+
+
+def test_expect_close_names_the_misconception():
+    ref = np.array([2.0, -4.0])
+    wrong = checks.scaled_variants(ref, {"sign flipped": -1, "missing 1/m": 100})
+    with pytest.raises(AssertionError, match="Recognised mistake: missing 1/m"):
+        checks.expect_close(ref * 100, ref, "mse_grad", misconceptions=wrong)
+    with pytest.raises(AssertionError) as info:
+        checks.expect_close([7.0, 7.0], ref, "mse_grad", misconceptions=wrong)
+    assert "Recognised" not in str(info.value)
+
+
+def test_expect_close_shape_and_finiteness():
+    with pytest.raises(AssertionError, match=r"shape \(3,\)"):
+        checks.expect_close([1.0, 2.0], np.zeros(3), "g")
+    with pytest.raises(AssertionError, match="finite"):
+        checks.expect_close([np.nan, 1.0], np.zeros(2), "g")
+
+
+def test_expect_unit_and_shape():
+    assert np.allclose(checks.expect_unit([0.0, -1.0], "u"), [0.0, -1.0])
+    with pytest.raises(AssertionError, match="norm 5"):
+        checks.expect_unit([3.0, 4.0], "u")
+    with pytest.raises(AssertionError, match=r"\(n, 2\)"):
+        checks.expect_shape(np.zeros((4, 3)), (None, 2), "pts")
+
+
+def test_expect_same_points_any_order_and_named_mistake():
+    ref = [(1, 1), (-1, 1), (0, 0.5)]
+    checks.expect_same_points([(0, 0.5), (1, 1), (-1, 1)], ref, "crit")
+    with pytest.raises(AssertionError, match="missing the saddle"):
+        checks.expect_same_points([(1, 1), (-1, 1)], ref, "crit",
+                                  misconceptions={"missing the saddle": [(1, 1), (-1, 1)]})
+    with pytest.raises(AssertionError, match="right points"):
+        checks.expect_same_points([(1, 1), (-1, 1), (0, 0)], ref, "crit")
+
+
+def test_expect_raises_and_unmodified():
+    def strict(u):
+        raise ValueError("u must be a unit vector")
+
+    assert "unit" in checks.expect_raises(ValueError, strict, [3, 4], what="d(g, u)")
+    with pytest.raises(AssertionError, match="should raise ValueError"):
+        checks.expect_raises(ValueError, lambda u: 1.0, [3, 4], what="d(g, u)")
+
+    def copy_ok(x):
+        y = x.copy()
+        y += 1
+        return y
+
+    x = np.zeros(3)
+    assert np.allclose(checks.expect_unmodified(copy_ok, x, what="f"), 1.0)
+
+
+def test_reference_derivatives_are_accurate_and_leave_x_alone():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(3, 3))
+    x = rng.normal(size=3)
+    x_before = x.copy()
+    g = checks.reference_gradient(lambda v: v @ A @ v + np.sin(v[0]), x)
+    assert np.allclose(g, (A + A.T) @ x + np.array([np.cos(x[0]), 0, 0]), atol=1e-7)
+    assert np.array_equal(x, x_before)
+    W = rng.normal(size=(2, 4))
+    g2 = checks.reference_gradient(lambda M: np.sum(M**3), W)
+    assert g2.shape == W.shape and np.allclose(g2, 3 * W**2, atol=1e-6)
+    J = checks.reference_jacobian(lambda v: np.tanh(A @ v), x)
+    assert np.allclose(J, (1 - np.tanh(A @ x) ** 2)[:, None] * A, atol=1e-7)
+
+
+def test_reference_gradient_ignores_a_patched_numdiff(monkeypatch):
+    fake = types.ModuleType("nablakit.numdiff")
+    fake.numerical_gradient = lambda f, x, h=1e-5: np.zeros_like(np.asarray(x, float))
+    monkeypatch.setitem(sys.modules, "nablakit.numdiff", fake)
+    assert np.allclose(checks.reference_gradient(lambda v: v @ v, [1.0, 2.0]), [2.0, 4.0])
+
+
+@pytest.fixture
+def fake_package(monkeypatch):
+    """A stand-in nablakit module holding an 'answer' function."""
+    mod = types.ModuleType("nablakit.fakeanswers")
+
+    def directional_derivative(grad, u):
+        return float(np.dot(grad, u))
+
+    directional_derivative.__module__ = "nablakit.fakeanswers"
+    mod.directional_derivative = directional_derivative
+    monkeypatch.setitem(sys.modules, "nablakit.fakeanswers", mod)
+    return mod
+
+
+def test_reject_package_answer_imported_function(fake_package):
+    with pytest.raises(AssertionError, match="nablakit package"):
+        checks.reject_package_answer(fake_package.directional_derivative, "directional_derivative")
+    with pytest.raises(AssertionError, match="nablakit package"):
+        checks.reject_package_answer(functools.partial(fake_package.directional_derivative, [1, 0]), "dd")
+
+
+def test_reject_package_answer_wrapper_and_module_attribute(fake_package):
+    glob = {"dd_pkg": fake_package.directional_derivative, "pkg": fake_package, "np": np}
+    exec("def directional_derivative(grad, u):\n    return dd_pkg(grad, u)", glob)
+    exec("def via_module(grad, u):\n    return pkg.directional_derivative(grad, u)", glob)
+    exec("def own(grad, u):\n    return float(np.dot(grad, u))", glob)
+    with pytest.raises(AssertionError, match="calls the nablakit"):
+        checks.reject_package_answer(glob["directional_derivative"], "directional_derivative")
+    with pytest.raises(AssertionError, match="calls the nablakit"):
+        checks.reject_package_answer(glob["via_module"], "directional_derivative")
+    checks.reject_package_answer(glob["own"], "directional_derivative")
+
+
+def test_reject_package_answer_real_package_function():
+    with pytest.raises(AssertionError, match="nablakit"):
+        checks.reject_package_answer(checks.reference_gradient, "reference_gradient")
+    with pytest.raises(AssertionError, match="missing"):
+        checks.reject_package_answer(None, "grad_f")
