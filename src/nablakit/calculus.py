@@ -1,0 +1,184 @@
+"""Directions and the gradient: unit vectors, directional derivatives, tangents.
+
+The slope of ``f`` along a unit vector ``u`` is ``D_u f = grad f . u``. It is
+largest along ``grad f / ||grad f||`` (value ``||grad f||``) and zero along
+the level set, i.e. perpendicular to the gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nablakit._validate import as_float_array, check_positive, check_unit
+
+
+def unit_vector(v):
+    """Return ``v / ||v||``.
+
+    Parameters
+    ----------
+    v : array_like of shape (n,)
+        A non-zero vector.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The vector of norm 1 pointing the same way as ``v``.
+
+    Raises
+    ------
+    TypeError
+        If ``v`` is not numeric.
+    ValueError
+        If ``v`` is not a finite non-empty 1-D array or is the zero vector.
+
+    Examples
+    --------
+    >>> unit_vector([3.0, 4.0])
+    array([0.6, 0.8])
+    """
+    v = as_float_array(v, "v", ndim=1)
+    norm = np.linalg.norm(v)
+    if norm == 0:
+        raise ValueError("v must be non-zero; the zero vector has no direction")
+    return v / norm
+
+
+def direction_from_angle(theta):
+    """Unit vector ``(cos theta, sin theta)`` at angle ``theta`` (radians) from the x-axis.
+
+    Parameters
+    ----------
+    theta : float or array_like
+        Angle(s) in radians, counter-clockwise from the positive x-axis.
+
+    Returns
+    -------
+    ndarray of shape (2,) or (2, *theta.shape)
+        The direction(s); the first axis holds (cos, sin).
+
+    Raises
+    ------
+    TypeError
+        If ``theta`` is not numeric.
+    ValueError
+        If ``theta`` is empty or not finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.allclose(direction_from_angle(np.pi / 2), [0.0, 1.0])
+    True
+    >>> direction_from_angle([0.0, np.pi]).shape
+    (2, 2)
+    """
+    theta = as_float_array(theta, "theta")
+    return np.stack([np.cos(theta), np.sin(theta)])
+
+
+def directional_derivative(grad, u):
+    """Directional derivative ``D_u f = grad . u`` along a unit vector ``u``.
+
+    Parameters
+    ----------
+    grad : array_like of shape (n,)
+        Gradient of ``f`` at the point.
+    u : array_like of shape (n,)
+        Direction; must have norm 1 (use :func:`unit_vector` first).
+
+    Returns
+    -------
+    float
+        Rate of change of ``f`` per unit distance moved along ``u``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If ``u`` is not a unit vector, the lengths differ, or a value is not finite.
+
+    Examples
+    --------
+    >>> directional_derivative([2.0, 3.0], [0.6, 0.8])
+    3.6
+    """
+    grad = as_float_array(grad, "grad", ndim=1)
+    u = check_unit(u, "u")
+    if u.shape != grad.shape:
+        raise ValueError(f"u must have the length of grad, {grad.size}; got {u.size}")
+    return float(grad @ u)
+
+
+def steepest_ascent(grad, atol=1e-12):
+    """Unit direction of steepest ascent, ``grad / ||grad||``, or None at a critical point.
+
+    Parameters
+    ----------
+    grad : array_like of shape (n,)
+        Gradient of ``f`` at the point.
+    atol : float, default 1e-12
+        Gradients with ``||grad|| <= atol`` count as zero, > 0.
+
+    Returns
+    -------
+    ndarray of shape (n,) or None
+        None when the gradient vanishes: no direction is steepest there.
+        The steepest descent direction is minus the result.
+
+    Raises
+    ------
+    TypeError
+        If ``grad`` is not numeric.
+    ValueError
+        If ``grad`` is not a finite non-empty 1-D array or ``atol <= 0``.
+
+    Examples
+    --------
+    >>> steepest_ascent([0.0, -2.0])
+    array([ 0., -1.])
+    >>> steepest_ascent([0.0, 0.0]) is None
+    True
+    """
+    grad = as_float_array(grad, "grad", ndim=1)
+    atol = check_positive(atol, "atol")
+    norm = np.linalg.norm(grad)
+    return None if norm <= atol else grad / norm
+
+
+def level_tangent(grad, atol=1e-12):
+    """Unit tangent of the level curve in 2-D: ``grad`` rotated by +90 degrees, normalised.
+
+    Moving along it leaves ``f`` unchanged to first order, since it is
+    perpendicular to the gradient.
+
+    Parameters
+    ----------
+    grad : array_like of shape (2,)
+        Gradient of ``f(x, y)`` at the point.
+    atol : float, default 1e-12
+        Gradients with ``||grad|| <= atol`` count as zero, > 0.
+
+    Returns
+    -------
+    ndarray of shape (2,) or None
+        ``(-g_y, g_x) / ||grad||``; None when the gradient vanishes (no
+        well-defined level curve direction). Minus the result is the other tangent.
+
+    Raises
+    ------
+    TypeError
+        If ``grad`` is not numeric.
+    ValueError
+        If ``grad`` does not have shape (2,), is not finite, or ``atol <= 0``.
+
+    Examples
+    --------
+    >>> level_tangent([3.0, 4.0])
+    array([-0.8,  0.6])
+    >>> level_tangent([0.0, 0.0]) is None
+    True
+    """
+    grad = as_float_array(grad, "grad", shape=(2,))
+    ascent = steepest_ascent(grad, atol=atol)
+    return None if ascent is None else np.array([-ascent[1], ascent[0]])
