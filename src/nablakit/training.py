@@ -1,0 +1,727 @@
+"""Gradients at training time: clipping, accumulation, checkpointing, float16, natural gradient.
+
+Every function here is pure NumPy and returns numbers; chapter 09 and its
+widgets only draw them.
+
+- Clipping: :func:`clip_by_global_norm` (direction kept) and
+  :func:`clip_by_value` (direction can turn), measured by :func:`angle_between`.
+- Accumulation: :func:`accumulated_mse_gradient` weights each micro-batch by
+  its size and reproduces the full-batch MSE gradient exactly;
+  :func:`equal_weight_mse_gradient` is the common mistake.
+- Checkpointing: :func:`checkpoint_table` counts stored activations and layer
+  evaluations for three strategies.
+- Mixed precision: :func:`float16_roundtrip` and :func:`underflow_fraction`
+  show gradients vanishing in float16 and loss scaling bringing them back.
+- Natural gradient on a Gaussian N(mu, sigma^2): :func:`gaussian_loglik_grad`,
+  :func:`gaussian_fisher`, :func:`gaussian_natural_gradient`,
+  :func:`gaussian_gd_path`, :func:`gaussian_ngd_path`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nablakit._validate import as_float_array, check_positive
+
+FLOAT16_SMALLEST_SUBNORMAL = float(np.finfo(np.float16).smallest_subnormal)
+"""2**-24, about 5.96e-8: the smallest positive float16 number."""
+FLOAT16_SMALLEST_NORMAL = float(np.finfo(np.float16).smallest_normal)
+"""2**-14, about 6.10e-5: below it float16 loses relative precision."""
+FLOAT16_MAX = float(np.finfo(np.float16).max)
+"""65504: above it a float16 becomes inf."""
+
+
+# --------------------------------------------------------------------------- clipping
+
+
+def _as_grad_list(grads):
+    if isinstance(grads, np.ndarray) or np.isscalar(grads):
+        raise TypeError("grads must be a list of arrays (one per parameter), not a single array; wrap it as [g]")
+    try:
+        items = list(grads)
+    except TypeError:
+        raise TypeError(f"grads must be a list of arrays; got {type(grads).__name__}") from None
+    if not items:
+        raise ValueError("grads must contain at least one array")
+    return [as_float_array(g, f"grads[{i}]", allow_empty=True) for i, g in enumerate(items)]
+
+
+def global_norm(grads):
+    """Return the Euclidean norm of all entries of a list of arrays taken together.
+
+    Parameters
+    ----------
+    grads : list of array_like
+        One gradient array per parameter, any shapes.
+
+    Returns
+    -------
+    float
+        ``sqrt(sum over arrays of sum(g**2))``.
+
+    Raises
+    ------
+    TypeError
+        If ``grads`` is a single array rather than a list.
+    ValueError
+        If the list is empty or holds non-finite values.
+
+    Examples
+    --------
+    >>> global_norm([[3.0], [[4.0, 0.0]]])
+    5.0
+    """
+    arrays = _as_grad_list(grads)
+    return float(math.sqrt(sum(float(np.sum(g * g)) for g in arrays)))
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Rescale a list of gradients so their joint norm is at most ``max_norm``.
+
+    All arrays are multiplied by the same factor ``min(1, max_norm / total)``,
+    so the direction of the whole gradient is kept (as in
+    ``torch.nn.utils.clip_grad_norm_``).
+
+    Parameters
+    ----------
+    grads : list of array_like
+        One gradient array per parameter.
+    max_norm : float
+        The largest allowed global norm, > 0.
+
+    Returns
+    -------
+    clipped : list of ndarray
+        New arrays (the inputs are not modified), same shapes as ``grads``.
+    total_norm : float
+        The global norm *before* clipping.
+
+    Raises
+    ------
+    TypeError
+        If ``grads`` is a single array or ``max_norm`` is not a number.
+    ValueError
+        If ``max_norm`` is not positive or a gradient is not finite.
+
+    Examples
+    --------
+    >>> clipped, total = clip_by_global_norm([np.array([3.0, 0.0]), np.array([4.0])], 1.0)
+    >>> total
+    5.0
+    >>> np.allclose(clipped[0], [0.6, 0.0]) and np.allclose(clipped[1], [0.8])
+    True
+    """
+    arrays = _as_grad_list(grads)
+    max_norm = check_positive(max_norm, "max_norm")
+    total = global_norm(arrays)
+    # An all-zero gradient has no direction: leave it alone (no 0/0).
+    scale = 1.0 if total <= max_norm else max_norm / total
+    return [g * scale for g in arrays], total
+
+
+def clip_by_value(g, c):
+    """Clip every entry of ``g`` to the interval ``[-c, c]``.
+
+    Unlike norm clipping, this acts on each coordinate separately, so large
+    entries are cut while small ones are kept and the vector turns.
+
+    Parameters
+    ----------
+    g : array_like
+        A gradient, any shape.
+    c : float
+        The clip value, > 0.
+
+    Returns
+    -------
+    ndarray
+        A new array of the same shape.
+
+    Raises
+    ------
+    ValueError
+        If ``c`` is not positive or ``g`` is not finite.
+
+    Examples
+    --------
+    >>> clip_by_value([10.0, 0.1, -3.0], 1.0)
+    array([ 1. ,  0.1, -1. ])
+    """
+    g = as_float_array(g, "g", allow_empty=True)
+    c = check_positive(c, "c")
+    return np.clip(g, -c, c)
+
+
+def angle_between(a, b, *, degrees=True):
+    """Return the angle between two non-zero vectors.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Vectors of the same shape (flattened), neither all zero.
+    degrees : bool, default True
+        Degrees if True, radians otherwise.
+
+    Returns
+    -------
+    float
+        The angle in ``[0, 180]`` degrees (or ``[0, pi]``).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or a vector is zero.
+
+    Examples
+    --------
+    >>> round(angle_between([1, 0], [1, 1]), 6)
+    45.0
+    >>> angle_between([1, 0], [2, 0])
+    0.0
+    """
+    a = as_float_array(a, "a").ravel()
+    b = as_float_array(b, "b").ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same number of entries; got {a.size} and {b.size}")
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        raise ValueError("a and b must be non-zero: the zero vector has no direction")
+    cosine = float(np.clip(a @ b / (na * nb), -1.0, 1.0))
+    angle = math.acos(cosine)
+    return math.degrees(angle) if degrees else angle
+
+
+# --------------------------------------------------------------------------- accumulation
+
+
+def micro_batch_slices(m, micro_batch):
+    """Split ``range(m)`` into consecutive slices of length ``micro_batch``.
+
+    The last slice is shorter when ``micro_batch`` does not divide ``m``.
+
+    Parameters
+    ----------
+    m : int
+        Number of examples, >= 1.
+    micro_batch : int
+        Examples per micro-batch, >= 1.
+
+    Returns
+    -------
+    list of slice
+
+    Raises
+    ------
+    ValueError
+        If either number is not a positive integer.
+
+    Examples
+    --------
+    >>> [(s.start, s.stop) for s in micro_batch_slices(10, 4)]
+    [(0, 4), (4, 8), (8, 10)]
+    """
+    for value, name in ((m, "m"), (micro_batch, "micro_batch")):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return [slice(start, min(start + micro_batch, m)) for start in range(0, m, micro_batch)]
+
+
+def _mse_problem(X, y, w):
+    X = as_float_array(X, "X", ndim=2)
+    y = as_float_array(y, "y", ndim=1)
+    w = as_float_array(w, "w", ndim=1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have one entry per row of X ({X.shape[0]}); got {y.shape[0]}")
+    if w.shape[0] != X.shape[1]:
+        raise ValueError(f"w must have one entry per column of X ({X.shape[1]}); got {w.shape[0]}")
+    return X, y, w
+
+
+def _mean_mse_grad(X, y, w):
+    return 2.0 / X.shape[0] * X.T @ (X @ w - y)
+
+
+def accumulated_mse_gradient(X, y, w, micro_batch):
+    """Full-batch MSE gradient computed one micro-batch at a time.
+
+    Each micro-batch ``b`` contributes its mean gradient weighted by
+    ``m_b / m``; the sum equals ``(2/m) X^T (Xw - y)`` exactly, also when the
+    last micro-batch is smaller.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+    y : array_like of shape (m,)
+    w : array_like of shape (n,)
+    micro_batch : int
+        Examples per micro-batch.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit or ``micro_batch`` is not a positive integer.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y, w = rng.normal(size=(10, 3)), rng.normal(size=10), rng.normal(size=3)
+    >>> full = 2 / 10 * X.T @ (X @ w - y)
+    >>> np.allclose(accumulated_mse_gradient(X, y, w, 4), full)
+    True
+    """
+    X, y, w = _mse_problem(X, y, w)
+    m = X.shape[0]
+    total = np.zeros(X.shape[1])
+    for s in micro_batch_slices(m, micro_batch):
+        size = s.stop - s.start
+        total += size / m * _mean_mse_grad(X[s], y[s], w)
+    return total
+
+
+def equal_weight_mse_gradient(X, y, w, micro_batch):
+    """The common mistake: average the micro-batch mean gradients with equal weights.
+
+    This agrees with the full-batch gradient only when all micro-batches
+    have the same size; a smaller last micro-batch gets too much weight.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+    y : array_like of shape (m,)
+    w : array_like of shape (n,)
+    micro_batch : int
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit or ``micro_batch`` is not a positive integer.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y, w = rng.normal(size=(10, 3)), rng.normal(size=10), rng.normal(size=3)
+    >>> np.allclose(equal_weight_mse_gradient(X, y, w, 5), accumulated_mse_gradient(X, y, w, 5))
+    True
+    >>> np.allclose(equal_weight_mse_gradient(X, y, w, 4), accumulated_mse_gradient(X, y, w, 4))
+    False
+    """
+    X, y, w = _mse_problem(X, y, w)
+    grads = [_mean_mse_grad(X[s], y[s], w) for s in micro_batch_slices(X.shape[0], micro_batch)]
+    return np.mean(grads, axis=0)
+
+
+# --------------------------------------------------------------------------- checkpointing
+
+
+def checkpoint_table(n_layers):
+    """Memory and compute of backpropagation through ``n_layers`` layers, three ways.
+
+    The model: layer ``i`` maps activation ``a_{i-1}`` to ``a_i``; its backward
+    step needs its input ``a_{i-1}``. *Memory* is the largest number of
+    layer inputs held at once, each freed as soon as no later step needs it;
+    *compute* counts layer evaluations in the forward direction (the backward
+    steps, the same in every strategy, are not counted).
+
+    - ``"store all"``: keep every layer input; memory ``n``, compute ``n``.
+    - ``"sqrt(n) checkpoints"``: segments of ``s = ceil(sqrt(n))`` layers; keep
+      only each segment's input (``k = ceil(n/s)`` checkpoints) and, during the
+      backward pass, recompute the inputs of one segment at a time, last
+      segment first. Memory at most ``k + s - 1`` (about ``2 sqrt(n)``),
+      compute ``n + (n - k)`` (about one extra forward pass).
+    - ``"recompute all"``: keep only the network input and recompute each layer
+      input from it when needed; memory 2, compute ``n + n(n-1)/2``.
+
+    Parameters
+    ----------
+    n_layers : int
+        Number of layers, >= 1.
+
+    Returns
+    -------
+    list of dict
+        One row per strategy with keys ``strategy``, ``memory``, ``compute``,
+        ``memory_ratio`` (memory / n) and ``compute_ratio`` (compute / n).
+
+    Raises
+    ------
+    ValueError
+        If ``n_layers`` is not a positive integer.
+
+    Examples
+    --------
+    >>> rows = checkpoint_table(16)
+    >>> [(r["strategy"], r["memory"], r["compute"]) for r in rows]
+    [('store all', 16, 16), ('sqrt(n) checkpoints', 7, 28), ('recompute all', 2, 136)]
+    """
+    if isinstance(n_layers, bool) or not isinstance(n_layers, (int, np.integer)) or n_layers < 1:
+        raise ValueError(f"n_layers must be a positive integer; got {n_layers!r}")
+    n = int(n_layers)
+    s = math.isqrt(n - 1) + 1 if n > 1 else 1  # ceil(sqrt(n))
+    k = -(-n // s)  # ceil(n / s)
+    lengths = [s] * (k - 1) + [n - s * (k - 1)]
+    # Working on segment j (0-based) we hold checkpoints 0..j plus the
+    # recomputed inputs of that segment other than its checkpoint.
+    sqrt_memory = max(j + length for j, length in enumerate(lengths))
+    rows = [
+        ("store all", n, n),
+        ("sqrt(n) checkpoints", sqrt_memory, n + (n - k)),
+        ("recompute all", min(2, n), n + n * (n - 1) // 2),
+    ]
+    return [
+        {"strategy": name, "memory": mem, "compute": comp, "memory_ratio": mem / n, "compute_ratio": comp / n}
+        for name, mem, comp in rows
+    ]
+
+
+# --------------------------------------------------------------------------- float16 and loss scaling
+
+
+def float16_roundtrip(values, scale=1.0):
+    """Multiply by ``scale``, store in float16, convert back and divide by ``scale``.
+
+    This is what happens to gradients under mixed precision with loss scaling
+    (``scale = 1`` means no scaling). Values below about 3e-8 in float16 become
+    0 (underflow); values above 65504 become inf (overflow, reported, not
+    warned about).
+
+    Parameters
+    ----------
+    values : array_like
+        Gradients in float64.
+    scale : float, default 1.0
+        The loss scale, > 0 (a power of two keeps the scaling itself exact).
+
+    Returns
+    -------
+    ndarray of float64
+        Same shape as ``values``.
+
+    Raises
+    ------
+    ValueError
+        If ``scale`` is not positive or ``values`` is not finite.
+
+    Examples
+    --------
+    >>> float16_roundtrip([1e-8, 1e-3]).tolist()[0]
+    0.0
+    >>> np.allclose(float16_roundtrip([1e-8], scale=2.0**16), 1e-8, rtol=1e-3)
+    True
+    """
+    values = as_float_array(values, "values", allow_empty=True)
+    scale = check_positive(scale, "scale")
+    with np.errstate(over="ignore"):
+        stored = (values * scale).astype(np.float16)
+    return stored.astype(np.float64) / scale
+
+
+def underflow_fraction(values, scale=1.0):
+    """Fraction of the non-zero ``values`` that become exactly 0 in :func:`float16_roundtrip`.
+
+    Parameters
+    ----------
+    values : array_like
+        Gradients in float64, at least one non-zero.
+    scale : float, default 1.0
+        The loss scale.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
+    Raises
+    ------
+    ValueError
+        If no value is non-zero, or as :func:`float16_roundtrip`.
+
+    Examples
+    --------
+    >>> underflow_fraction([1e-9, 1e-2])
+    0.5
+    >>> underflow_fraction([1e-9, 1e-2], scale=2.0**16)
+    0.0
+    """
+    values = as_float_array(values, "values")
+    nonzero = values != 0
+    if not nonzero.any():
+        raise ValueError("values must contain at least one non-zero entry")
+    back = float16_roundtrip(values, scale)
+    return float(np.mean(back[nonzero] == 0))
+
+
+def overflow_fraction(values, scale=1.0):
+    """Fraction of ``values`` that become inf in :func:`float16_roundtrip` (scale too large).
+
+    Examples
+    --------
+    >>> overflow_fraction([1.0, 0.1], scale=2.0**16)
+    0.5
+    """
+    back = float16_roundtrip(values, scale)
+    return float(np.mean(np.isinf(back)))
+
+
+# --------------------------------------------------------------------------- natural gradient on a Gaussian
+
+
+def _gaussian_args(data, mu, sigma):
+    data = as_float_array(data, "data", ndim=1)
+    mu = float(as_float_array(mu, "mu", ndim=0))
+    sigma = check_positive(float(as_float_array(sigma, "sigma", ndim=0)), "sigma")
+    return data, mu, sigma
+
+
+def gaussian_loglik(data, mu, sigma):
+    """Log-likelihood ``sum_i log N(x_i; mu, sigma^2)`` of a 1-D sample.
+
+    Parameters
+    ----------
+    data : array_like of shape (m,)
+    mu : float
+    sigma : float
+        Standard deviation, > 0.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` is not positive or ``data`` is not 1-D and finite.
+
+    Examples
+    --------
+    >>> np.allclose(gaussian_loglik([0.0], 0.0, 1.0), -0.5 * np.log(2 * np.pi))
+    True
+    """
+    data, mu, sigma = _gaussian_args(data, mu, sigma)
+    r = data - mu
+    return float(-data.size * (math.log(sigma) + 0.5 * math.log(2 * math.pi)) - np.sum(r * r) / (2 * sigma**2))
+
+
+def gaussian_loglik_grad(data, mu, sigma):
+    """Gradient of :func:`gaussian_loglik` with respect to ``(mu, sigma)``.
+
+    ``(sum(x - mu) / sigma^2,  -m / sigma + sum((x - mu)^2) / sigma^3)``.
+
+    Parameters
+    ----------
+    data : array_like of shape (m,)
+    mu : float
+    sigma : float
+        > 0.
+
+    Returns
+    -------
+    ndarray of shape (2,)
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` is not positive or ``data`` is not 1-D and finite.
+
+    Examples
+    --------
+    >>> gaussian_loglik_grad([1.0, 3.0], 0.0, 1.0)
+    array([4., 8.])
+    """
+    data, mu, sigma = _gaussian_args(data, mu, sigma)
+    r = data - mu
+    return np.array([np.sum(r) / sigma**2, -data.size / sigma + np.sum(r * r) / sigma**3])
+
+
+def gaussian_fisher(sigma):
+    """Fisher information of one observation of N(mu, sigma^2) in ``(mu, sigma)``.
+
+    ``diag(1/sigma^2, 2/sigma^2)``; it does not depend on ``mu``. The Fisher
+    information of ``m`` independent observations is ``m`` times this.
+
+    Parameters
+    ----------
+    sigma : float
+        > 0.
+
+    Returns
+    -------
+    ndarray of shape (2, 2)
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` is not positive.
+
+    Examples
+    --------
+    >>> gaussian_fisher(0.5)
+    array([[4., 0.],
+           [0., 8.]])
+    """
+    sigma = check_positive(sigma, "sigma")
+    return np.diag([1.0 / sigma**2, 2.0 / sigma**2])
+
+
+def gaussian_natural_gradient(data, mu, sigma):
+    """Natural gradient ``(m F)^{-1} grad`` of the Gaussian log-likelihood.
+
+    Equals ``(mean(x) - mu, (mean((x - mu)^2) - sigma^2) / (2 sigma))``: one
+    step of size 1 puts ``mu`` on the sample mean whatever the start.
+
+    Parameters
+    ----------
+    data : array_like of shape (m,)
+    mu : float
+    sigma : float
+        > 0.
+
+    Returns
+    -------
+    ndarray of shape (2,)
+
+    Raises
+    ------
+    ValueError
+        As :func:`gaussian_loglik_grad`.
+
+    Examples
+    --------
+    >>> gaussian_natural_gradient([1.0, 3.0], 0.0, 1.0)
+    array([2., 2.])
+    """
+    data, mu, sigma = _gaussian_args(data, mu, sigma)
+    grad = gaussian_loglik_grad(data, mu, sigma)
+    return np.linalg.solve(data.size * gaussian_fisher(sigma), grad)
+
+
+def _ascent_path(step, data, theta0, lr, steps):
+    data = as_float_array(data, "data", ndim=1)
+    theta0 = as_float_array(theta0, "theta0", shape=(2,))
+    lr = check_positive(lr, "lr")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
+    if theta0[1] <= 0:
+        raise ValueError(f"theta0[1] is sigma and must be > 0; got {theta0[1]}")
+    path = np.full((steps + 1, 2), np.nan)
+    path[0] = theta0
+    for t in range(steps):
+        mu, sigma = path[t]
+        new = path[t] + lr * step(data, mu, sigma)
+        if not np.all(np.isfinite(new)) or new[1] <= 0:
+            break  # sigma left the model (the step was too large): stop, rest stays NaN
+        path[t + 1] = new
+    return path
+
+
+def gaussian_gd_path(data, theta0, lr, steps):
+    """Plain gradient ascent on the *average* log-likelihood, in ``(mu, sigma)``.
+
+    ``theta <- theta + lr * grad / m``. If a step would make sigma <= 0 the
+    path stops and the remaining rows are NaN.
+
+    Parameters
+    ----------
+    data : array_like of shape (m,)
+    theta0 : array_like of shape (2,)
+        Start ``(mu0, sigma0)`` with ``sigma0 > 0``.
+    lr : float
+        Step size, > 0.
+    steps : int
+        Number of steps, >= 0.
+
+    Returns
+    -------
+    ndarray of shape (steps + 1, 2)
+
+    Raises
+    ------
+    ValueError
+        On bad shapes, a non-positive ``lr`` or ``sigma0``.
+
+    Examples
+    --------
+    >>> path = gaussian_gd_path([1.0, 3.0], [0.0, 1.0], 0.1, 1)
+    >>> np.allclose(path[1], [0.2, 1.4])
+    True
+    """
+    return _ascent_path(lambda d, mu, s: gaussian_loglik_grad(d, mu, s) / d.size, data, theta0, lr, steps)
+
+
+def gaussian_ngd_path(data, theta0, lr, steps):
+    """Natural-gradient ascent on the log-likelihood, in ``(mu, sigma)``.
+
+    ``theta <- theta + lr * (m F)^{-1} grad``. With ``lr = 1`` the first step
+    sets ``mu`` to the sample mean, and then ``sigma`` follows Heron's
+    square-root iteration ``sigma <- (sigma + v / sigma) / 2`` towards the
+    biased sample standard deviation.
+
+    Parameters
+    ----------
+    data : array_like of shape (m,)
+    theta0 : array_like of shape (2,)
+    lr : float
+    steps : int
+
+    Returns
+    -------
+    ndarray of shape (steps + 1, 2)
+
+    Raises
+    ------
+    ValueError
+        As :func:`gaussian_gd_path`.
+
+    Examples
+    --------
+    >>> path = gaussian_ngd_path([1.0, 3.0], [0.0, 1.0], 1.0, 1)
+    >>> np.allclose(path[1], [2.0, 3.0])
+    True
+    """
+    return _ascent_path(gaussian_natural_gradient, data, theta0, lr, steps)
+
+
+def steps_to_reach(path, target, tol):
+    """First step index at which ``path`` is within ``tol`` (Euclidean) of ``target``.
+
+    Parameters
+    ----------
+    path : array_like of shape (T + 1, n)
+        May contain NaN rows (a diverged run); those never count as reached.
+    target : array_like of shape (n,)
+    tol : float
+        > 0.
+
+    Returns
+    -------
+    int or None
+        None if the path never gets that close.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit or ``tol`` is not positive.
+
+    Examples
+    --------
+    >>> steps_to_reach([[0, 0], [0.5, 0], [0.99, 0]], [1, 0], 0.05)
+    2
+    """
+    path = np.asarray(path, dtype=float)
+    if path.ndim != 2:
+        raise ValueError(f"path must have shape (T + 1, n); got {path.shape}")
+    target = as_float_array(target, "target", shape=(path.shape[1],))
+    tol = check_positive(tol, "tol")
+    with np.errstate(invalid="ignore"):
+        close = np.linalg.norm(path - target, axis=1) <= tol
+    hits = np.flatnonzero(close)
+    return int(hits[0]) if hits.size else None
