@@ -127,3 +127,10 @@ def test_cost_table_counts_and_agreement():
 def test_bad_input_is_reported(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+def test_nearest_step_index_on_log_scale():
+    hs = fe.default_steps(-15, -1, per_decade=10)
+    assert fe.nearest_step_index(hs, 1e-5) == 100
+    assert fe.nearest_step_index(hs, 1.1e-5) == 100  # closer to 1e-5 than to 1.26e-5 in log10
+    assert fe.nearest_step_index(hs, 1e-20) == 0 and fe.nearest_step_index(hs, 10.0) == 140

@@ -128,3 +128,33 @@ def test_bad_input_is_reported(data, call, match):
 def test_bad_rng_type():
     with pytest.raises(TypeError, match="rng must be"):
         nw.init_mlp(2, 2, 1, rng="seed")
+
+
+def test_check_table_passes_for_backprop_and_localises_a_layer_bug(data):
+    p, X, y = data["params3"], data["X"], data["y_lab"]
+    rows = nw.gradient_check_table(p, X, y, loss="cross_entropy")
+    assert [(r["name"], r["shape"]) for r in rows] == [("W1", (3, 5)), ("b1", (5,)), ("W2", (5, 3)), ("b2", (3,))]
+    assert all(r["relative_error"] < 1e-7 for r in rows)
+
+    def buggy(params, X_, y_):
+        # recompute the hidden gradient without act'(Z1): only W1 and b1 can be wrong
+        g = nw.mlp_grads(params, X_, y_, loss="cross_entropy")
+        H = np.tanh(X_ @ params["W1"] + params["b1"])
+        logits = H @ params["W2"] + params["b2"]
+        P = np.exp(logits - logits.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        d_out = (P - np.eye(3)[y_]) / len(y_)
+        d_H = d_out @ params["W2"].T
+        return {"W1": X_.T @ d_H, "b1": d_H.sum(axis=0), "W2": g["W2"], "b2": g["b2"]}
+
+    errs = {r["name"]: r["relative_error"] for r in nw.gradient_check_table(p, X, y, grads=buggy, loss="cross_entropy")}
+    assert errs["W1"] > 1e-3 and errs["b1"] > 1e-3
+    assert errs["W2"] < 1e-7 and errs["b2"] < 1e-7
+
+
+def test_check_table_rejects_bad_grads(data):
+    p, X, y = data["params2"], data["X"], data["y_reg"]
+    with pytest.raises(ValueError, match="key 'b2'"):
+        nw.gradient_check_table(p, X, y, grads=lambda *a: {k: v for k, v in nw.mlp_grads(*a).items() if k != "b2"})
+    with pytest.raises(ValueError, match=r"grads\(\)\['W1'\] must have shape"):
+        nw.gradient_check_table(p, X, y, grads=lambda *a: {**nw.mlp_grads(*a), "W1": np.zeros(3)})

@@ -31,6 +31,8 @@ from nablakit._validate import as_float_array, check_callable, check_positive
 EPS = float(np.finfo(float).eps)
 METHODS = ("forward", "backward", "central")
 ORDER = {"forward": 1, "backward": 1, "central": 2}
+#: Steps where truncation dominates for a smooth f of moderate size (used to fit slopes).
+TRUNCATION_RANGES = {"forward": (1e-6, 1e-2), "backward": (1e-6, 1e-2), "central": (1e-3, 1e-1)}
 
 
 def _check_method(method):
@@ -198,6 +200,30 @@ def fit_loglog_slope(hs, errors, h_range=None):
         raise ValueError(f"need at least two steps with error > 0 inside h_range={h_range!r}; got {int(keep.sum())}")
     slope, _ = np.polyfit(np.log10(hs[keep]), np.log10(errors[keep]), 1)
     return float(slope)
+
+
+def nearest_step_index(hs, h):
+    """Index of the step in ``hs`` closest to ``h`` on a logarithmic scale.
+
+    Parameters
+    ----------
+    hs : array_like of shape (k,)
+        Steps, > 0.
+    h : float
+        A step, > 0 (for example a slider's value).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> nearest_step_index([1e-3, 1e-2, 1e-1], 2e-2)
+    1
+    """
+    hs = _check_steps(hs)
+    h = check_positive(h, "h")
+    return int(np.argmin(np.abs(np.log10(hs) - np.log10(h))))
 
 
 def best_step(hs, errors):
