@@ -266,8 +266,8 @@ def test_ngd_with_unit_step_is_heron_and_beats_gd():
         assert path[t + 1, 1] == pytest.approx((path[t, 1] + v / path[t, 1]) / 2, rel=1e-12)
     assert np.allclose(path[-1], mle, atol=1e-10)
     # Plain GD's best step size on a grid is still slower than natural gradient at step 1.
-    n_ngd = tr.steps_to_reach(path, mle, 1e-3)
-    n_gd = [tr.steps_to_reach(tr.gaussian_gd_path(data, [-1.0, 2.0], lr, 2000), mle, 1e-3) for lr in (0.05, 0.1, 0.2)]
+    n_ngd = tr.steps_to_settle(path, mle, 1e-3)
+    n_gd = [tr.steps_to_settle(tr.gaussian_gd_path(data, [-1.0, 2.0], lr, 2000), mle, 1e-3) for lr in (0.05, 0.1, 0.2)]
     assert None not in n_gd and n_ngd is not None and n_ngd < min(n_gd)
 
 
@@ -275,8 +275,34 @@ def test_gd_path_stops_when_sigma_leaves_the_model():
     data = np.array([0.0, 0.1, -0.1])
     path = tr.gaussian_gd_path(data, [0.0, 1.0], 5.0, 5)
     assert np.all(np.isnan(path[-1])) and np.all(np.isfinite(path[0]))
-    assert tr.steps_to_reach(path, [0.0, 0.08], 1e-3) is None
+    assert tr.steps_to_settle(path, [0.0, 0.08], 1e-3) is None
     with pytest.raises(ValueError, match="sigma"):
         tr.gaussian_gd_path(data, [0.0, -1.0], 0.1, 5)
     with pytest.raises(ValueError, match="sigma"):
         tr.gaussian_fisher(0.0)
+
+
+def test_average_loglik_grid_matches_scalar_loglik():
+    data = np.array([0.2, 1.7, -0.4, 0.9, 1.1])
+    mus, sigmas = np.meshgrid([-1.0, 0.5, 2.0], [0.3, 1.0, 2.5])
+    grid = tr.gaussian_average_loglik(data, mus, sigmas)
+    for mu, s, value in zip(mus.ravel(), sigmas.ravel(), grid.ravel()):
+        assert value == pytest.approx(tr.gaussian_loglik(data, mu, s) / data.size, rel=1e-12)
+    with pytest.raises(ValueError, match="sigma"):
+        tr.gaussian_average_loglik(data, 0.0, [1.0, 0.0])
+
+
+def test_natural_gradient_path_is_equivariant_under_rescaling_but_gd_is_not():
+    rng = np.random.default_rng(2)
+    data = rng.normal(1.0, 0.5, size=40)
+    ngd, ngd10 = (tr.gaussian_ngd_path(d, s, 0.3, 20) for d, s in ((data, [-1.0, 2.0]), (10 * data, [-10.0, 20.0])))
+    assert np.allclose(ngd10, 10 * ngd)
+    gd, gd10 = (tr.gaussian_gd_path(d, s, 0.1, 20) for d, s in ((data, [-1.0, 2.0]), (10 * data, [-10.0, 20.0])))
+    assert not np.allclose(gd10, 10 * gd, rtol=1e-2)
+
+
+def test_steps_to_settle_requires_staying():
+    path = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    assert tr.steps_to_settle(path, [1.0, 0.0], 0.1) == 3
+    assert tr.steps_to_settle(path[:3], [1.0, 0.0], 0.1) is None
+    assert tr.steps_to_settle(path[1:2], [1.0, 0.0], 0.1) == 0

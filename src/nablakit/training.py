@@ -14,6 +14,7 @@ widgets only draw them.
   show gradients vanishing in float16 and loss scaling bringing them back.
 - Natural gradient on a Gaussian N(mu, sigma^2): :func:`gaussian_loglik_grad`,
   :func:`gaussian_fisher`, :func:`gaussian_natural_gradient`,
+  :func:`gaussian_average_loglik` (a whole grid at once),
   :func:`gaussian_gd_path`, :func:`gaussian_ngd_path`.
 """
 
@@ -511,6 +512,45 @@ def gaussian_loglik(data, mu, sigma):
     return float(-data.size * (math.log(sigma) + 0.5 * math.log(2 * math.pi)) - np.sum(r * r) / (2 * sigma**2))
 
 
+def gaussian_average_loglik(data, mu, sigma):
+    """Average log-likelihood ``mean_i log N(x_i; mu, sigma^2)``, vectorised over ``mu`` and ``sigma``.
+
+    Uses ``mean((x - mu)^2) = v + (xbar - mu)^2`` (``v`` the biased sample
+    variance), so a whole grid of ``(mu, sigma)`` costs one pass over the data.
+
+    Parameters
+    ----------
+    data : array_like of shape (m,)
+    mu, sigma : array_like
+        Broadcastable arrays (or floats); every ``sigma`` > 0.
+
+    Returns
+    -------
+    ndarray
+        The broadcast shape of ``mu`` and ``sigma``.
+
+    Raises
+    ------
+    ValueError
+        If a ``sigma`` is not positive.
+
+    Examples
+    --------
+    >>> data = [0.5, 1.5]
+    >>> np.allclose(gaussian_average_loglik(data, 1.0, 2.0), gaussian_loglik(data, 1.0, 2.0) / 2)
+    True
+    >>> gaussian_average_loglik(data, np.zeros((3, 4)), np.ones((3, 4))).shape
+    (3, 4)
+    """
+    data = as_float_array(data, "data", ndim=1)
+    mu = as_float_array(mu, "mu")
+    sigma = as_float_array(sigma, "sigma")
+    if np.any(sigma <= 0):
+        raise ValueError("sigma must be > 0 everywhere")
+    xbar, v = data.mean(), data.var()
+    return -np.log(sigma) - 0.5 * math.log(2 * math.pi) - (v + (xbar - mu) ** 2) / (2 * sigma**2)
+
+
 def gaussian_loglik_grad(data, mu, sigma):
     """Gradient of :func:`gaussian_loglik` with respect to ``(mu, sigma)``.
 
@@ -690,21 +730,24 @@ def gaussian_ngd_path(data, theta0, lr, steps):
     return _ascent_path(gaussian_natural_gradient, data, theta0, lr, steps)
 
 
-def steps_to_reach(path, target, tol):
-    """First step index at which ``path`` is within ``tol`` (Euclidean) of ``target``.
+def steps_to_settle(path, target, tol):
+    """First step from which ``path`` stays within ``tol`` of ``target`` to its end.
+
+    A path that only passes through the ball and leaves again (an unstable,
+    oscillating run) has not settled.
 
     Parameters
     ----------
     path : array_like of shape (T + 1, n)
-        May contain NaN rows (a diverged run); those never count as reached.
+        May contain NaN rows (a run that stopped); such a path never settles.
     target : array_like of shape (n,)
     tol : float
-        > 0.
+        Euclidean distance, > 0.
 
     Returns
     -------
     int or None
-        None if the path never gets that close.
+        None if the last row is not within ``tol``.
 
     Raises
     ------
@@ -713,8 +756,10 @@ def steps_to_reach(path, target, tol):
 
     Examples
     --------
-    >>> steps_to_reach([[0, 0], [0.5, 0], [0.99, 0]], [1, 0], 0.05)
-    2
+    >>> steps_to_settle([[0, 0], [0.99, 0], [0.5, 0], [0.99, 0], [1, 0]], [1, 0], 0.05)
+    3
+    >>> steps_to_settle([[0, 0], [0.99, 0], [0.5, 0]], [1, 0], 0.05) is None
+    True
     """
     path = np.asarray(path, dtype=float)
     if path.ndim != 2:
@@ -723,5 +768,7 @@ def steps_to_reach(path, target, tol):
     tol = check_positive(tol, "tol")
     with np.errstate(invalid="ignore"):
         close = np.linalg.norm(path - target, axis=1) <= tol
-    hits = np.flatnonzero(close)
-    return int(hits[0]) if hits.size else None
+    if not close[-1]:
+        return None
+    outside = np.flatnonzero(~close)
+    return int(outside[-1] + 1) if outside.size else 0
