@@ -147,3 +147,29 @@ def test_reject_package_answer_real_package_function():
         checks.reject_package_answer(checks.reference_gradient, "reference_gradient")
     with pytest.raises(AssertionError, match="missing"):
         checks.reject_package_answer(None, "grad_f")
+
+
+def test_reference_hessian_and_directional():
+    H = checks.reference_hessian(lambda v: np.exp(v[0] * v[1]), [0.5, -0.4])
+    e = np.exp(-0.2)
+    exact = np.array([[0.16 * e, (1 - 0.2) * e], [(1 - 0.2) * e, 0.25 * e]])
+    assert np.allclose(H, exact, atol=1e-6)
+    d = checks.reference_directional(lambda v: np.sin(v[0]) + v[1] ** 2, [0.3, 1.0], [0.0, 1.0])
+    assert np.isclose(d, 2.0, atol=1e-8)
+
+
+def test_hidden_tests_hide_the_code_but_keep_the_message():
+    with pytest.raises(checks.HiddenTestFailure) as info:
+        with checks.hidden_tests():
+            checks.expect_close([1.0], [2.0], "g at a hidden point")
+    assert isinstance(info.value, AssertionError)
+    assert info.value._render_traceback_() == [f"HiddenTestFailure: {info.value}"]
+    assert "g at a hidden point" in str(info.value) and "hidden check" in str(info.value)
+    with pytest.raises(checks.HiddenTestFailure, match="ZeroDivisionError"):
+        with checks.hidden_tests():
+            1 / 0
+
+
+def test_expect_raises_names_the_mistake():
+    with pytest.raises(AssertionError, match="Recognised mistake: accepting a non-unit u"):
+        checks.expect_raises(ValueError, lambda u: 0.0, [3, 4], what="d", mistake="accepting a non-unit u")

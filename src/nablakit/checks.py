@@ -25,6 +25,7 @@ AssertionError: grad_f(p) does not match the reference ... Recognised mistake: s
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import sys
 import types
@@ -45,6 +46,10 @@ __all__ = [
     "scaled_variants",
     "reference_gradient",
     "reference_jacobian",
+    "reference_hessian",
+    "reference_directional",
+    "hidden_tests",
+    "HiddenTestFailure",
     "reject_package_answer",
 ]
 
@@ -345,8 +350,10 @@ def expect_same_points(received, expected, what, *, misconceptions=None, atol=1e
     raise AssertionError(message)
 
 
-def expect_raises(exception, func, *args, what, **kwargs):
+def expect_raises(exception, func, *args, what, mistake=None, **kwargs):
     """Check that ``func(*args, **kwargs)`` raises ``exception``; return its message.
+
+    ``mistake`` names the misconception behind returning normally instead.
 
     Examples
     --------
@@ -363,7 +370,10 @@ def expect_raises(exception, func, *args, what, **kwargs):
         return str(exc)
     except Exception as exc:  # noqa: BLE001 - reported to the learner
         raise AssertionError(f"{what} should raise {exception.__name__}; it raised {type(exc).__name__}: {exc}") from None
-    raise AssertionError(f"{what} should raise {exception.__name__}; it returned {summarize(result)}")
+    message = f"{what} should raise {exception.__name__}; it returned {summarize(result)}"
+    if mistake:
+        message += f". Recognised mistake: {mistake}."
+    raise AssertionError(message)
 
 
 def expect_unmodified(func, *args, what, **kwargs):
@@ -571,3 +581,79 @@ def _attribute_names(func):
         names.update(co.co_names)
         stack.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
     return names
+
+
+def reference_hessian(f, x, h=1e-4):
+    """Centred finite-difference Hessian of a scalar function at a 1-D ``x``.
+
+    Uses the four-point formula for every pair of coordinates, so mixed
+    partial derivatives are computed directly (accurate to about 1e-7).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> H = reference_hessian(lambda v: v[0] ** 2 * v[1] + v[1] ** 3, [1.0, 2.0])
+    >>> np.allclose(H, [[4.0, 2.0], [2.0, 12.0]], atol=1e-5)
+    True
+    """
+    x0 = np.array(x, dtype=float).ravel()
+    n = x0.size
+    eye = np.eye(n) * h
+    H = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            value = (
+                float(f(x0 + eye[i] + eye[j]))
+                - float(f(x0 + eye[i] - eye[j]))
+                - float(f(x0 - eye[i] + eye[j]))
+                + float(f(x0 - eye[i] - eye[j]))
+            ) / (4 * h * h)
+            H[i, j] = H[j, i] = value
+    return H
+
+
+def reference_directional(f, x, u, h=1e-6):
+    """Centred difference of ``f`` along the direction ``u`` at ``x``: (f(x+hu) - f(x-hu)) / 2h.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = reference_directional(lambda v: v[0] * v[1], [1.0, 2.0], [0.6, 0.8])
+    >>> bool(np.isclose(d, 2.0 * 0.6 + 1.0 * 0.8))
+    True
+    """
+    x0 = np.asarray(x, dtype=float)
+    step = h * np.asarray(u, dtype=float)
+    return (float(f(x0 + step)) - float(f(x0 - step))) / (2 * h)
+
+
+class HiddenTestFailure(AssertionError):
+    """A failed hidden check: its traceback shows only the message, never the test code."""
+
+    def _render_traceback_(self):  # IPython calls this instead of formatting the frames
+        return [f"{type(self).__name__}: {self}"]
+
+
+@contextlib.contextmanager
+def hidden_tests():
+    """Run hidden checks so that a failure reports its message but none of the hidden code.
+
+    IPython normally prints the failing cell's source lines around the error;
+    inside this block any exception becomes a :class:`HiddenTestFailure`
+    (an ``AssertionError``) whose traceback is the message alone, so the
+    feedback a student receives never shows hidden test code.
+
+    Examples
+    --------
+    >>> with hidden_tests():
+    ...     expect(1 > 2, "a hidden property failed")
+    Traceback (most recent call last):
+    ...
+    nablakit.checks.HiddenTestFailure: a hidden property failed (hidden check)
+    """
+    try:
+        yield
+    except AssertionError as exc:
+        raise HiddenTestFailure(f"{exc} (hidden check)") from None
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        raise HiddenTestFailure(f"{type(exc).__name__} raised during a hidden check: {exc}") from None
