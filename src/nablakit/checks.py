@@ -29,6 +29,7 @@ import contextlib
 import numbers
 import sys
 import types
+import warnings
 
 import numpy as np
 
@@ -43,6 +44,7 @@ __all__ = [
     "expect_same_points",
     "expect_raises",
     "expect_unmodified",
+    "expect_quiet",
     "scaled_variants",
     "reference_gradient",
     "reference_jacobian",
@@ -657,3 +659,52 @@ def hidden_tests():
         raise HiddenTestFailure(f"{exc} (hidden check)") from None
     except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
         raise HiddenTestFailure(f"{type(exc).__name__} raised during a hidden check: {exc}") from None
+
+
+def expect_quiet(func, *args, what, mistake=None, **kwargs):
+    """Call ``func`` and check that it emits no warning (overflow, division by zero, ...).
+
+    Parameters
+    ----------
+    func : callable
+        The learner's function.
+    *args, **kwargs
+        Passed to ``func``.
+    what : str
+        How the call is named in messages, e.g. ``"softmax([1000, 1001])"``.
+    mistake : str, optional
+        The misconception that usually causes a warning here; named in the message.
+
+    Returns
+    -------
+    object
+        Whatever ``func`` returned.
+
+    Raises
+    ------
+    AssertionError
+        If a warning was emitted (NumPy floating-point warnings included).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(expect_quiet(np.exp, 1.0, what="exp(1)")) > 2.7
+    True
+    >>> expect_quiet(np.exp, 1000.0, what="exp(1000)", mistake="exponential of a large number")
+    Traceback (most recent call last):
+    ...
+    AssertionError: exp(1000) emitted a warning (RuntimeWarning: overflow encountered in exp); ... Recognised mistake: exponential of a large number.
+    """
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        warnings.simplefilter("always")
+        result = func(*args, **kwargs)
+    if caught:
+        first = caught[0]
+        message = (
+            f"{what} emitted a warning ({first.category.__name__}: {first.message}); "
+            "it should compute the result without overflow, division by zero or invalid values"
+        )
+        if mistake:
+            message += f". Recognised mistake: {mistake}."
+        raise AssertionError(message)
+    return result
