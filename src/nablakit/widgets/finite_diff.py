@@ -1,0 +1,245 @@
+"""Figures of chapters 06-07: finite-difference error curves and gradient-check bars.
+
+Everything here only draws; the numbers come from :mod:`nablakit.fd_error`
+and :mod:`nablakit.networks`. :func:`fd_error_explorer` is the chapter 06
+live figure: an ``h`` slider moves a marker along precomputed error curves.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+
+from nablakit import fd_error
+from nablakit._validate import as_float_array, check_callable, check_positive
+from nablakit.plotting import PALETTE
+from nablakit.widgets._base import live_figure, new_figure
+
+LABELS = {"forward": "forward", "backward": "backward", "central": "centred"}
+
+
+def method_style(method):
+    """Colour and line style of a difference method, the same in every figure.
+
+    Examples
+    --------
+    >>> sorted(method_style("central"))
+    ['color', 'ls']
+    """
+    return {
+        "forward": {"color": PALETTE["vermillion"], "ls": "-"},
+        "backward": {"color": PALETTE["orange"], "ls": "--"},
+        "central": {"color": PALETTE["blue"], "ls": "-"},
+    }[method]
+
+
+def draw_error_curves(ax, hs, curves, slopes=None):
+    """Draw error-vs-step curves on log-log axes, one line per method.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    hs : array_like of shape (k,)
+        Steps.
+    curves : dict of str to array_like of shape (k,)
+        Absolute errors by method (from :func:`nablakit.fd_error.error_curves`).
+    slopes : dict of str to float, optional
+        Fitted log-log slopes, shown in the legend.
+
+    Returns
+    -------
+    dict of str to Line2D
+
+    Examples
+    --------
+    >>> fig, ax = new_figure()
+    >>> lines = draw_error_curves(ax, [1e-3, 1e-2], {"central": [1e-7, 1e-5]}, {"central": 2.0})
+    >>> lines["central"].get_label()
+    'centred (fitted slope 2.00)'
+    """
+    hs = as_float_array(hs, "hs", ndim=1)
+    lines = {}
+    for method, errors in curves.items():
+        label = LABELS[method]
+        if slopes is not None and method in slopes:
+            label += f" (fitted slope {slopes[method]:.2f})"
+        (lines[method],) = ax.loglog(hs, np.asarray(errors, dtype=float), lw=1.8, label=label, **method_style(method))
+    ax.set_xlabel("step $h$")
+    ax.set_ylabel("absolute error of the estimate")
+    ax.grid(True, which="major", alpha=0.3)
+    return lines
+
+
+def draw_error_budget(ax, hs, errors, method, *, f_scale=1.0, derivative_scale=1.0):
+    """Draw a measured error curve with the truncation and round-off model and both best steps.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    hs, errors : array_like of shape (k,)
+        Steps and measured absolute errors of one method.
+    method : {"forward", "backward", "central"}
+    f_scale, derivative_scale : float
+        Passed to :func:`nablakit.fd_error.error_model` and
+        :func:`nablakit.fd_error.optimal_step`.
+
+    Returns
+    -------
+    dict of str to Artist
+        ``measured``, ``truncation``, ``roundoff``, ``best`` (marker at the
+        measured minimum) and ``theory`` (vertical line at the model's best step).
+
+    Examples
+    --------
+    >>> fig, ax = new_figure()
+    >>> hs = np.logspace(-12, -1, 12)
+    >>> art = draw_error_budget(ax, hs, hs**2 + 1e-16 / hs, "central")
+    >>> sorted(art)
+    ['best', 'measured', 'roundoff', 'theory', 'truncation']
+    """
+    hs = as_float_array(hs, "hs", ndim=1)
+    errors = as_float_array(errors, "errors", shape=hs.shape)
+    trunc, rnd = fd_error.error_model(hs, method, f_scale=f_scale, derivative_scale=derivative_scale)
+    h_best, e_best = fd_error.best_step(hs, errors)
+    h_theory = fd_error.optimal_step(method, f_scale=f_scale, derivative_scale=derivative_scale)
+    style = method_style(method)
+    art = {}
+    (art["measured"],) = ax.loglog(hs, errors, color=style["color"], lw=1.8, label=f"{LABELS[method]}: measured")
+    (art["truncation"],) = ax.loglog(hs, trunc, color=PALETTE["black"], ls="--", lw=1.2, label="truncation model")
+    (art["roundoff"],) = ax.loglog(hs, rnd, color=PALETTE["black"], ls=":", lw=1.5, label="round-off model")
+    (art["best"],) = ax.plot([h_best], [e_best], "o", color=style["color"], ms=8, mec=PALETTE["black"],
+                             label=f"measured best $h$ = {h_best:.1e}")
+    art["theory"] = ax.axvline(h_theory, color=PALETTE["black"], lw=1, alpha=0.6,
+                               label=f"model's best $h$ = {h_theory:.1e}")
+    lo = max(float(np.min(errors[errors > 0])) / 10, 1e-18) if np.any(errors > 0) else 1e-18
+    ax.set_ylim(lo, float(np.max(errors)) * 10)
+    ax.set_xlabel("step $h$")
+    ax.set_ylabel("absolute error")
+    ax.grid(True, which="major", alpha=0.3)
+    return art
+
+
+def draw_check_bars(ax, tables, *, thresholds=(1e-7, 1e-4)):
+    """Bar chart of per-parameter relative errors with the verdict bands shaded.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    tables : dict of str to list of dict
+        For each label (e.g. "backprop", "bug"), rows with keys ``name`` and
+        ``relative_error`` (from :func:`nablakit.networks.gradient_check_table`).
+    thresholds : (float, float)
+        Borders between "great", "look closer" and "bug".
+
+    Returns
+    -------
+    dict of str to BarContainer
+
+    Examples
+    --------
+    >>> fig, ax = new_figure()
+    >>> rows = [{"name": "W1", "relative_error": 1e-10}, {"name": "b1", "relative_error": 0.3}]
+    >>> bars = draw_check_bars(ax, {"mine": rows})
+    >>> len(bars["mine"])
+    2
+    """
+    colours = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["orange"], PALETTE["black"]]
+    names = [r["name"] for r in next(iter(tables.values()))]
+    width = 0.8 / len(tables)
+    bars = {}
+    low, high = thresholds
+    floor = 1e-16
+    ax.axhspan(floor, low, color=PALETTE["blue"], alpha=0.08)
+    ax.axhspan(low, high, color=PALETTE["orange"], alpha=0.12)
+    ax.axhspan(high, 10.0, color=PALETTE["vermillion"], alpha=0.08)
+    for k, (label, rows) in enumerate(tables.items()):
+        values = [max(r["relative_error"], floor) for r in rows]
+        xs = np.arange(len(rows)) + (k - (len(tables) - 1) / 2) * width
+        bars[label] = ax.bar(xs, values, width=width, color=colours[k % len(colours)], label=label, bottom=floor)
+    for y in thresholds:
+        ax.axhline(y, color=PALETTE["black"], lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_ylim(floor, 10.0)
+    ax.set_xticks(np.arange(len(names)), names)
+    ax.set_xlabel("parameter block")
+    ax.set_ylabel("relative error")
+    return bars
+
+
+def fd_error_explorer(f=np.exp, df=np.exp, x=1.0, *, name="exp", hs=None, h0=1e-5, methods=("forward", "central")):
+    """Live figure: an ``h`` slider moves markers along precomputed error curves.
+
+    The curves are computed once with :func:`nablakit.fd_error.error_curves`;
+    the callback only looks up the nearest precomputed step and moves the
+    markers, a vertical line and a text label.
+
+    Parameters
+    ----------
+    f, df : callable
+        Function of one variable and its exact derivative.
+    x : float
+        Where to differentiate.
+    name : str
+        How the title names ``f``.
+    hs : array_like, optional
+        Steps; default ``fd_error.default_steps(-15, -1)`` (10 per decade).
+    h0 : float
+        Initial slider value.
+    methods : sequence of str
+        Methods to draw.
+
+    Returns
+    -------
+    LiveFigure
+        Sliders ``{"h"}``; artists ``marker_<method>``, ``h_line``, ``label``
+        and ``curve_<method>``.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` or ``df`` is not callable.
+    ValueError
+        If a step is not positive or a method is unknown.
+
+    Examples
+    --------
+    >>> app = fd_error_explorer()
+    >>> app.sliders["h"].value = 1e-8
+    >>> bool(np.isclose(app.artists["marker_forward"].get_xdata()[0], 1e-8))
+    True
+    """
+    check_callable(f, "f")
+    check_callable(df, "df")
+    h0 = check_positive(h0, "h0")
+    hs = fd_error.default_steps(-15, -1) if hs is None else as_float_array(hs, "hs", ndim=1)
+    curves = fd_error.error_curves(f, df, x, hs, methods)
+    slopes = {m: fd_error.fit_loglog_slope(hs, curves[m], fd_error.TRUNCATION_RANGES[m]) for m in methods}
+
+    fig, ax = new_figure(figsize=(7.5, 4.5))
+    lines = draw_error_curves(ax, hs, curves, slopes)
+    artists = {f"curve_{m}": line for m, line in lines.items()}
+    for m in methods:
+        (artists[f"marker_{m}"],) = ax.plot([], [], "o", ms=10, color=method_style(m)["color"],
+                                            mec=PALETTE["black"], zorder=5)
+    artists["h_line"] = ax.axvline(h0, color=PALETTE["black"], lw=1, alpha=0.5)
+    artists["label"] = ax.text(0.02, 0.03, "", transform=ax.transAxes, family="monospace", fontsize=9,
+                               va="bottom", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
+    ax.set_title(f"Error of finite-difference estimates of $f'({x:g})$ for $f$ = {name}")
+    ax.legend(loc="upper right", fontsize=9)
+    log_hs = np.log10(hs)
+    slider = widgets.FloatLogSlider(
+        value=h0, base=10, min=float(log_hs[0]), max=float(log_hs[-1]), step=float(np.min(np.diff(log_hs))),
+        description="step h", readout_format=".1e", continuous_update=True,
+        style={"description_width": "initial"}, layout=widgets.Layout(width="480px"),
+    )
+
+    def update(h):
+        i = fd_error.nearest_step_index(hs, h)
+        parts = [f"h = {hs[i]:.1e}"]
+        for m in methods:
+            artists[f"marker_{m}"].set_data([hs[i]], [curves[m][i]])
+            parts.append(f"{LABELS[m]} error = {curves[m][i]:.1e}")
+        artists["h_line"].set_xdata([hs[i], hs[i]])
+        artists["label"].set_text("\n".join(parts))
+
+    return live_figure(fig, {"h": slider}, artists, update)
