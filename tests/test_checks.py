@@ -173,3 +173,31 @@ def test_hidden_tests_hide_the_code_but_keep_the_message():
 def test_expect_raises_names_the_mistake():
     with pytest.raises(AssertionError, match="Recognised mistake: accepting a non-unit u"):
         checks.expect_raises(ValueError, lambda u: 0.0, [3, 4], what="d", mistake="accepting a non-unit u")
+
+
+def test_shape_mismatch_can_still_name_a_mistake():
+    with pytest.raises(AssertionError, match=r"shape \(\).*Recognised mistake: returned the gradient"):
+        checks.expect_close([1.0, 2.0], 0.5, "D_max", misconceptions={"returned the gradient": [1.0, 2.0]})
+
+
+def test_bool_misconception_is_a_recognition_made_by_the_caller():
+    with pytest.raises(AssertionError, match="Recognised mistake: circle"):
+        checks.expect_close([2.0], [1.0], "f on the curve", misconceptions={"ellipse": False, "circle": True})
+
+
+def test_reference_gradient_handles_huge_coordinates():
+    x = np.array([1e20, -3e20])
+    assert np.allclose(checks.reference_gradient(lambda v: v @ v, x), 2 * x, rtol=1e-6)
+
+
+def test_expect_no_call_and_substituted():
+    def solve(A, b):
+        return np.linalg.solve(A, b)
+
+    checks.expect_no_call(solve, ("inv", "pinv"), "solve", mistake="explicit inverse")
+    ns = {"mse_grad": "student"}
+    with pytest.raises(ZeroDivisionError):
+        with checks.substituted(ns, mse_grad="reference", extra=1):
+            assert ns["mse_grad"] == "reference"
+            1 / 0
+    assert ns == {"mse_grad": "student"}

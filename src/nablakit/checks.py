@@ -52,6 +52,9 @@ __all__ = [
     "reference_directional",
     "hidden_tests",
     "HiddenTestFailure",
+    "substituted",
+    "code_names",
+    "expect_no_call",
     "reject_package_answer",
 ]
 
@@ -205,7 +208,10 @@ def _matches(arr, candidate, rtol, atol):
 
 def _recognise(arr, misconceptions, rtol, atol):
     for name, wrong in (misconceptions or {}).items():
-        if wrong is not None and _matches(arr, wrong, rtol, atol):
+        if isinstance(wrong, (bool, np.bool_)):
+            if wrong:
+                return name
+        elif wrong is not None and _matches(arr, wrong, rtol, atol):
             return name
     return None
 
@@ -221,9 +227,11 @@ def expect_close(received, expected, what, *, misconceptions=None, rtol=1e-6, at
         The reference value. It is never printed.
     what : str
         The object checked, e.g. ``"grad_f(p) at p = (0.3, -1.2)"``.
-    misconceptions : dict of str to array_like, optional
+    misconceptions : dict of str to array_like or bool, optional
         Known wrong variants of ``expected`` by the name of the mistake that
-        produces them. If ``received`` matches one, the message names it.
+        produces them. If ``received`` matches one, the message names it. A
+        bool value is a recognition the caller made itself (``True`` names
+        the mistake), for mistakes that are properties rather than values.
     rtol, atol : float
         Tolerances as in :func:`numpy.allclose`.
     expectation : str, optional
@@ -251,13 +259,23 @@ def expect_close(received, expected, what, *, misconceptions=None, rtol=1e-6, at
     AssertionError: u_max does not match the reference ... Recognised mistake: not normalised (divide by the norm).
     """
     ref = np.asarray(expected, dtype=float)
-    arr = expect_shape(received, ref.shape, what)
+    arr = as_array(received, what)
+    tol = {"rtol": max(rtol, 1e-6), "atol": max(atol, 1e-8)}
+    if arr.shape != ref.shape:
+        try:
+            expect_shape(arr, ref.shape, what)
+        except AssertionError as exc:
+            message = str(exc).replace(summarize(arr), summarize(received))
+            name = _recognise(arr, misconceptions, **tol)
+            if name is not None:
+                message += f". Recognised mistake: {name}."
+            raise AssertionError(message) from None
     arr = expect_finite(arr, what)
     if np.allclose(arr, ref, rtol=rtol, atol=atol):
         return arr
     wanted = expectation or f"the reference value within rtol={rtol:g}, atol={atol:g}"
     message = f"{what} does not match {wanted}; received {summarize(received)}."
-    name = _recognise(arr, misconceptions, rtol=max(rtol, 1e-6), atol=max(atol, 1e-8))
+    name = _recognise(arr, misconceptions, **tol)
     if name is not None:
         message += f" Recognised mistake: {name}."
     raise AssertionError(message)
@@ -434,7 +452,7 @@ def reference_gradient(f, x, h=1e-6):
     x : array_like
         Point; any shape. Not modified.
     h : float, default 1e-6
-        Step.
+        Step, scaled by ``max(1, |x_i|)`` for each coordinate.
 
     Returns
     -------
@@ -450,11 +468,13 @@ def reference_gradient(f, x, h=1e-6):
     x0 = np.array(x, dtype=float)
     grad = np.zeros_like(x0)
     for idx in np.ndindex(x0.shape):
+        # The step grows with |x| so that x + h still differs from x for huge x.
+        step = h * max(1.0, abs(x0[idx]))
         xp = x0.copy()
         xm = x0.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        grad[idx] = (float(f(xp)) - float(f(xm))) / (2 * h)
+        xp[idx] += step
+        xm[idx] -= step
+        grad[idx] = (float(f(xp)) - float(f(xm))) / (2 * step)
     return grad
 
 
@@ -573,6 +593,70 @@ def reject_package_answer(func, name, *, also=()):
                 f"{name} calls the nablakit package's {obj_name} instead of computing the result itself; "
                 "this part asks you to implement it yourself, so it earns no credit"
             )
+
+
+def code_names(func):
+    """Global and attribute names a function's code (and nested code) refers to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def solve(A, b):
+    ...     return np.linalg.inv(A) @ b
+    >>> sorted(code_names(solve))
+    ['inv', 'linalg', 'np']
+    """
+    return _attribute_names(func)
+
+
+def expect_no_call(func, names, what, *, mistake):
+    """Fail when ``func``'s code refers to one of ``names`` (e.g. ``inv`` for a matrix inverse).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def solve(A, b):
+    ...     return np.linalg.inv(A) @ b
+    >>> expect_no_call(solve, ("inv", "pinv"), "solve", mistake="explicit matrix inverse")
+    Traceback (most recent call last):
+    ...
+    AssertionError: solve uses inv; this part asks you not to. Recognised mistake: explicit matrix inverse.
+    """
+    expect(callable(func), f"{what} should be a function; received {summarize(func)}")
+    used = sorted(set(names) & code_names(getattr(func, "func", func)))
+    if used:
+        raise AssertionError(f"{what} uses {', '.join(used)}; this part asks you not to. Recognised mistake: {mistake}.")
+
+
+@contextlib.contextmanager
+def substituted(namespace, **replacements):
+    """Temporarily bind names in ``namespace`` (e.g. ``globals()``) to other objects.
+
+    A check of one part can swap a reference in for the learner's answer to
+    another part (say, a finite-difference gradient for their ``mse_grad``)
+    so that each part earns credit on its own. Names are restored (or
+    removed again) afterwards, also when the block fails.
+
+    Examples
+    --------
+    >>> ns = {"g": abs}
+    >>> with substituted(ns, g=len, h=max):
+    ...     ns["g"]("abc"), ns["h"](1, 2)
+    (3, 2)
+    >>> ns
+    {'g': <built-in function abs>}
+    """
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield namespace
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def _attribute_names(func):
