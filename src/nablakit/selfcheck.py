@@ -1,0 +1,255 @@
+"""Friendly, ungraded self-checks for the "Try it" cells of the chapters.
+
+A chapter asks a small question, the learner writes ``my_answer = None`` ->
+``my_answer = 2.5`` and runs a check cell. The check prints one short line of
+feedback and never raises, so a half-finished cell cannot break a notebook.
+Graded work lives in the nbgrader exercises, not here.
+
+:func:`compare` decides (pure, returns a status word); :func:`self_check`
+prints the feedback; :func:`check` looks the expected value and the hint up
+in :data:`QUESTIONS`, so the answer is not printed in the notebook itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Question", "QUESTIONS", "compare", "feedback", "self_check", "check"]
+
+MESSAGES = {
+    "missing": "Not answered yet: replace None with your answer, then run this cell again.",
+    "unreadable": (
+        "I could not read your answer as numbers. Use a number such as 2.5, "
+        "or a list such as [1, -2] for a vector."
+    ),
+    "close": (
+        "Very close, but not within the tolerance. Did you round? Keep full "
+        "precision, e.g. write np.cos(1) rather than 0.54."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    """A self-check question: its expected value, a hint and a closing note.
+
+    Attributes
+    ----------
+    expected : float or tuple of float
+        The right answer (a tuple for a vector).
+    hint : str
+        Shown after a wrong answer; points at the method, not the number.
+    note : str
+        Shown after a right answer; a sentence that consolidates the idea.
+    rtol : float
+        Relative tolerance of the comparison.
+    """
+
+    expected: object
+    hint: str
+    note: str = ""
+    rtol: float = 1e-6
+
+
+def _has_none(answer):
+    if answer is None:
+        return True
+    if isinstance(answer, (list, tuple)):
+        return any(_has_none(a) for a in answer)
+    return False
+
+
+def compare(answer, expected, *, rtol=1e-6, atol=1e-9, close_rtol=2e-2):
+    """Compare an answer with the expected value, tolerantly, without raising.
+
+    Parameters
+    ----------
+    answer : object
+        What the learner wrote: ``None`` (not answered yet), a number, a list
+        or an array. Sympy numbers work too.
+    expected : float or array_like
+        The right answer.
+    rtol, atol : float
+        Tolerances of :func:`numpy.allclose` for "correct".
+    close_rtol : float
+        A wider relative tolerance for "close" (a rounded answer).
+
+    Returns
+    -------
+    str
+        One of ``"missing"``, ``"unreadable"``, ``"shape"``, ``"correct"``,
+        ``"close"`` or ``"wrong"``.
+
+    Notes
+    -----
+    Never raises: input that cannot be read as numbers gives ``"unreadable"``.
+
+    Examples
+    --------
+    >>> compare(None, 2.0)
+    'missing'
+    >>> compare(2 + 1e-9, 2.0)
+    'correct'
+    >>> compare(1.54, 1.5403023)
+    'close'
+    >>> compare([1, 2], [1.0, 2.0, 3.0])
+    'shape'
+    >>> compare("two", 2.0)
+    'unreadable'
+    """
+    if _has_none(answer):
+        return "missing"
+    if isinstance(answer, (str, bytes)):
+        return "unreadable"
+    try:
+        got = np.asarray(answer, dtype=float)
+        want = np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return "unreadable"
+    if got.shape != want.shape:
+        if got.size == want.size and got.size > 0:
+            got = got.reshape(want.shape)  # a column where a flat vector was expected is fine
+        else:
+            return "shape"
+    if not np.all(np.isfinite(got)):
+        return "wrong"
+    if np.allclose(got, want, rtol=rtol, atol=atol):
+        return "correct"
+    if np.allclose(got, want, rtol=close_rtol, atol=atol):
+        return "close"
+    return "wrong"
+
+
+def feedback(status, *, hint="", note="", expected_shape=None, answer_shape=None):
+    """Return the sentence shown to the learner for a :func:`compare` status.
+
+    Examples
+    --------
+    >>> feedback("correct", note="Well spotted.")
+    'Correct! Well spotted.'
+    >>> feedback("wrong", hint="Hold y fixed.")
+    'Not quite. Hint: Hold y fixed.'
+    """
+    if status == "correct":
+        return ("Correct! " + note).strip()
+    if status == "wrong":
+        return ("Not quite. Hint: " + hint).strip() if hint else "Not quite - have another go."
+    if status == "shape":
+        want = "a single number" if expected_shape == () else f"{int(np.prod(expected_shape))} numbers"
+        return f"Not quite: the answer should be {want}, but yours has shape {answer_shape}."
+    return MESSAGES.get(status, "Have another go.")
+
+
+def self_check(answer, expected, hint="", *, note="", rtol=1e-6, atol=1e-9):
+    """Print friendly feedback on ``answer``; never raises.
+
+    Parameters
+    ----------
+    answer : object
+        The learner's value (``None`` means "not answered yet").
+    expected : float or array_like
+        The right answer.
+    hint : str, optional
+        Printed after a wrong answer.
+    note : str, optional
+        Printed after a right answer.
+    rtol, atol : float
+        Tolerances for a right answer.
+
+    Returns
+    -------
+    None
+        The feedback is printed (a return value would echo in the notebook).
+
+    Examples
+    --------
+    >>> self_check(None, 6.0)
+    Not answered yet: replace None with your answer, then run this cell again.
+    >>> self_check(6, 6.0, note="The slope of x**2 at 3 is 2*3.")
+    Correct! The slope of x**2 at 3 is 2*3.
+    >>> self_check(9, 6.0, hint="Differentiate first, then plug in x = 3.")
+    Not quite. Hint: Differentiate first, then plug in x = 3.
+    """
+    try:
+        status = compare(answer, expected, rtol=rtol, atol=atol)
+        shapes = {}
+        if status == "shape":
+            shapes = {"expected_shape": np.shape(expected), "answer_shape": np.shape(answer)}
+        print(feedback(status, hint=hint, note=note, **shapes))
+    except Exception:  # a self-check must never break the learner's notebook
+        print(MESSAGES["unreadable"])
+
+
+SQRT_HALF = float(np.sqrt(0.5))
+
+#: The chapters' self-check questions, by name ("NN.topic").
+QUESTIONS = {
+    "00.slope": Question(
+        expected=6.0,
+        hint="The slider shows the slope 2*x0 of the tangent to x**2; what is it at x0 = 3?",
+        note="The derivative of x**2 is 2x, so the slope at 3 is 6.",
+    ),
+    "01.partial-y": Question(
+        expected=4.0 + float(np.cos(1.0)),
+        hint="Treat x as the constant 2: differentiate 4*y + sin(y) with respect to y, then set y = 1.",
+        note="At (2, 1) the slice in y is 4y + sin(y); its slope is 4 + cos(1), about 4.54.",
+    ),
+    "01.mixed": Question(
+        expected=12.0,
+        hint="First d/dx of x**3 * y**2 is 3x**2 y**2; now differentiate that in y and plug in (1, 2).",
+        note="Both orders give 6x**2 y, as Clairaut's theorem promises for smooth functions.",
+    ),
+    "01.quotient": Question(
+        expected=2.1,
+        hint="Compute (f(1.1, 1) - f(1, 1)) / 0.1 with f(x, y) = x**2 y + sin(y); the sin(1) terms cancel.",
+        note="The quotient is 2 + h for this slice, so it tends to the partial derivative 2 as h shrinks.",
+    ),
+    "02.saddle-gradient": Question(
+        expected=(2.0, -4.0),
+        hint="For f = x**2 - y**2 the partials are 2x and -2y; evaluate both at (1, 2).",
+        note="The x-part pushes away from the origin and the y-part pulls towards it: a saddle.",
+    ),
+    "02.regression-gradient": Question(
+        expected=(-4.0, 2.0),
+        hint="First the residual r = theta . x - y; then the gradient of (1/2) r**2 is r * x.",
+        note="The residual is -2, so the gradient is -2 * (2, -1) = (-4, 2): error times feature.",
+    ),
+    "02.steepest": Question(
+        expected=(0.6, 0.8),
+        hint="Divide the gradient (3, 4) by its length, which is 5.",
+        note="Steepest ascent is the gradient scaled to length one: (3, 4) / 5.",
+    ),
+}
+
+
+def check(question, answer):
+    """Check ``answer`` against the course question named ``question``.
+
+    Parameters
+    ----------
+    question : str
+        A key of :data:`QUESTIONS`, such as ``"01.mixed"``.
+    answer : object
+        The learner's value (``None`` means "not answered yet").
+
+    Returns
+    -------
+    None
+        Prints one line of feedback and never raises.
+
+    Examples
+    --------
+    >>> check("01.mixed", None)
+    Not answered yet: replace None with your answer, then run this cell again.
+    >>> check("02.steepest", [0.6, 0.8])
+    Correct! Steepest ascent is the gradient scaled to length one: (3, 4) / 5.
+    >>> check("no.such.question", 1)
+    There is no self-check called 'no.such.question'; check the spelling.
+    """
+    q = QUESTIONS.get(question) if isinstance(question, str) else None
+    if q is None:
+        print(f"There is no self-check called {question!r}; check the spelling.")
+        return
+    self_check(answer, q.expected, q.hint, note=q.note, rtol=q.rtol)
