@@ -1,0 +1,469 @@
+"""Chapter 01 (Partial derivatives): slices, secants and two warning examples.
+
+Pure helpers (:func:`difference_quotient`, :func:`slice_slopes`) compute;
+the factories only draw. Every factory takes the learner's own function
+``f(x, y)``, so a notebook defines ``f`` once and can change it.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib import patheffects
+
+from nablakit._validate import as_float_array, check_callable, check_positive
+from nablakit.numdiff import central_difference
+from nablakit.plotting import CMAP, PALETTE
+from nablakit.widgets._base import live_figure, new_figure
+
+__all__ = [
+    "difference_quotient",
+    "slice_slopes",
+    "slice_explorer",
+    "secant_explorer",
+    "mixed_partials_figure",
+    "paths_figure",
+]
+
+_AXES = ("x", "y")
+_HALO = [patheffects.withStroke(linewidth=4, foreground="white")]  # keeps lines visible on dark colours
+
+
+def _scalar(value, name):
+    return float(as_float_array(value, name, ndim=0))
+
+
+def _check_axis(axis):
+    if axis not in _AXES:
+        raise ValueError(f"axis must be 'x' or 'y'; got {axis!r}")
+
+
+def _grid_values(f, xs, ys):
+    """``f`` on the grid ``xs x ys``, vectorised if ``f`` allows it."""
+    X, Y = np.meshgrid(xs, ys)
+    try:
+        Z = np.asarray(f(X, Y), dtype=float)
+    except (TypeError, ValueError):
+        Z = None
+    if Z is None or Z.shape != X.shape:  # a scalar-only f (e.g. with an `if`)
+        Z = np.vectorize(lambda a, b: float(f(a, b)))(X, Y)
+    return X, Y, Z
+
+
+def _curve(f, ts, fixed, axis):
+    """``f`` along a slice: ``t -> f(t, fixed)`` (axis "x") or ``f(fixed, t)``."""
+    args = (ts, np.full_like(ts, fixed)) if axis == "x" else (np.full_like(ts, fixed), ts)
+    try:
+        values = np.asarray(f(*args), dtype=float)
+    except (TypeError, ValueError):
+        values = None
+    if values is None or values.shape != ts.shape:
+        values = np.array([float(f(a, b)) for a, b in zip(*args)])
+    return values
+
+
+def difference_quotient(f, x0, y0, h, axis="x"):
+    """Forward difference quotient of ``f(x, y)`` in one coordinate.
+
+    Only the chosen coordinate moves by ``h``; the other one is held fixed,
+    which is the limit definition of a partial derivative before the limit.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, y)`` returning a real number.
+    x0, y0 : float
+        The point.
+    h : float
+        Step, nonzero (negative steps approach from the other side).
+    axis : {"x", "y"}, default "x"
+        The coordinate that moves.
+
+    Returns
+    -------
+    float
+        ``(f(x0 + h, y0) - f(x0, y0)) / h`` for ``axis="x"``, likewise in y.
+
+    Raises
+    ------
+    ValueError
+        If ``h`` is zero or not finite, or ``axis`` is not "x" or "y".
+    TypeError
+        If ``f`` is not callable.
+
+    Examples
+    --------
+    >>> f = lambda x, y: x**2 * y
+    >>> difference_quotient(f, 1.0, 1.0, 0.1)  # (1.1**2 - 1) / 0.1 = 2 + 0.1
+    2.1...
+    >>> difference_quotient(f, 1.0, 3.0, 0.5, axis="y")
+    1.0
+    """
+    check_callable(f, "f")
+    _check_axis(axis)
+    x0, y0, h = _scalar(x0, "x0"), _scalar(y0, "y0"), _scalar(h, "h")
+    if h == 0:
+        raise ValueError("h must be nonzero; got 0")
+    base = float(f(x0, y0))
+    moved = float(f(x0 + h, y0)) if axis == "x" else float(f(x0, y0 + h))
+    return (moved - base) / h
+
+
+def slice_slopes(f, x0, y0, h=1e-5):
+    """Both partial derivatives of ``f(x, y)`` at a point, by centred differences.
+
+    ``df/dx`` is the slope of the slice ``x -> f(x, y0)`` at ``x0``, and
+    ``df/dy`` the slope of ``y -> f(x0, y)`` at ``y0``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, y)`` returning a real number.
+    x0, y0 : float
+        The point.
+    h : float, default 1e-5
+        Step of the centred differences, > 0.
+
+    Returns
+    -------
+    tuple of float
+        ``(df/dx, df/dy)`` at ``(x0, y0)``.
+
+    Raises
+    ------
+    ValueError
+        If ``h`` is not positive.
+    TypeError
+        If ``f`` is not callable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fx, fy = slice_slopes(lambda x, y: x**2 * y + np.sin(y), 1.0, 1.0)
+    >>> np.allclose([fx, fy], [2.0, 1.0 + np.cos(1.0)])
+    True
+    """
+    check_callable(f, "f")
+    x0, y0, h = _scalar(x0, "x0"), _scalar(y0, "y0"), check_positive(h, "h")
+    fx = central_difference(lambda t: f(t, y0), x0, h=h)
+    fy = central_difference(lambda t: f(x0, t), y0, h=h)
+    return fx, fy
+
+
+def slice_explorer(f, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), x0=1.0, y0=1.0, n=81):
+    """Contour map of ``f`` beside its two slices through a movable point.
+
+    The left panel shows ``f(x, y)`` from above with the lines ``y = y0`` and
+    ``x = x0``; the middle panel is the slice ``x -> f(x, y0)`` and the right
+    one ``y -> f(x0, y)``, each with its tangent line at the point. The
+    tangents' slopes are the two partial derivatives.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, y)``; vectorised over NumPy arrays is faster, scalar works.
+    xlim, ylim : tuple of float
+        The plotted rectangle, also the sliders' ranges.
+    x0, y0 : float
+        Starting point.
+    n : int, default 81
+        Grid points per axis.
+
+    Returns
+    -------
+    LiveFigure
+        Sliders ``"x0"``, ``"y0"``; artists ``"hline"``, ``"vline"``,
+        ``"point"``, ``"slice_x"``, ``"slice_y"``, ``"dot_x"``, ``"dot_y"``,
+        ``"tangent_x"``, ``"tangent_y"``, ``"text_x"``, ``"text_y"``.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable.
+    ValueError
+        If a range is empty or the point lies outside it.
+
+    Examples
+    --------
+    >>> app = slice_explorer(lambda x, y: x * y)
+    >>> app.sliders["y0"].value = 2.0
+    >>> np.allclose(app.artists["slice_x"].get_ydata(), 2.0 * app.artists["slice_x"].get_xdata())
+    True
+    """
+    check_callable(f, "f")
+    (x_lo, x_hi), (y_lo, y_hi) = _limits(xlim, "xlim"), _limits(ylim, "ylim")
+    x0, y0 = _scalar(x0, "x0"), _scalar(y0, "y0")
+    if not (x_lo <= x0 <= x_hi and y_lo <= y0 <= y_hi):
+        raise ValueError(f"the point ({x0}, {y0}) must lie inside xlim={xlim} and ylim={ylim}")
+    xs, ys = np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n)
+    X, Y, Z = _grid_values(f, xs, ys)
+    pad = 0.08 * (Z.max() - Z.min() + 1e-12)
+    zlim = (Z.min() - pad, Z.max() + pad)
+    cx, cy = PALETTE["orange"], PALETTE["blue"]
+
+    fig, (ax_map, ax_x, ax_y) = new_figure(1, 3, figsize=(12, 3.8), layout="constrained")
+    filled = ax_map.contourf(X, Y, Z, levels=20, cmap=CMAP)
+    fig.colorbar(filled, ax=ax_map, label="$f(x, y)$")
+    hline = ax_map.axhline(y0, color=cx, lw=2, path_effects=_HALO)
+    vline = ax_map.axvline(x0, color=cy, lw=2, path_effects=_HALO)
+    (point,) = ax_map.plot([x0], [y0], "o", color=PALETTE["black"], ms=7, mec="white")
+    ax_map.set(xlabel="$x$", ylabel="$y$", title="$f(x, y)$ seen from above")
+
+    def slice_panel(ax, grid, color, label, var):
+        (curve,) = ax.plot(grid, np.zeros_like(grid), color=color, lw=2, label=label)
+        (tangent,) = ax.plot(grid, np.zeros_like(grid), color=PALETTE["black"], lw=1.2, ls="--",
+                             label="tangent line")
+        (dot,) = ax.plot([0.0], [0.0], "o", color=PALETTE["black"], ms=7)
+        text = ax.text(0.03, 0.96, "", transform=ax.transAxes, va="top",
+                       bbox={"facecolor": "white", "edgecolor": "0.7"})
+        ax.set(xlim=(grid[0], grid[-1]), ylim=zlim, xlabel=f"${var}$", ylabel="$f$")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize="small")
+        return curve, tangent, dot, text
+
+    slice_x, tangent_x, dot_x, text_x = slice_panel(ax_x, xs, cx, "$x \\mapsto f(x, y_0)$", "x")
+    slice_y, tangent_y, dot_y, text_y = slice_panel(ax_y, ys, cy, "$y \\mapsto f(x_0, y)$", "y")
+    ax_x.set_title("slice at fixed $y = y_0$")
+    ax_y.set_title("slice at fixed $x = x_0$")
+
+    step_x, step_y = (x_hi - x_lo) / 40, (y_hi - y_lo) / 40
+    sliders = {
+        "x0": widgets.FloatSlider(value=x0, min=x_lo, max=x_hi, step=step_x, description="fixed x = x₀",
+                                  readout_format=".2f", style={"description_width": "initial"}),
+        "y0": widgets.FloatSlider(value=y0, min=y_lo, max=y_hi, step=step_y, description="fixed y = y₀",
+                                  readout_format=".2f", style={"description_width": "initial"}),
+    }
+
+    def update(x0, y0):
+        z0 = float(f(x0, y0))
+        fx, fy = slice_slopes(f, x0, y0)
+        hline.set_ydata([y0, y0])
+        vline.set_xdata([x0, x0])
+        point.set_data([x0], [y0])
+        slice_x.set_ydata(_curve(f, xs, y0, "x"))
+        slice_y.set_ydata(_curve(f, ys, x0, "y"))
+        tangent_x.set_ydata(z0 + fx * (xs - x0))
+        tangent_y.set_ydata(z0 + fy * (ys - y0))
+        dot_x.set_data([x0], [z0])
+        dot_y.set_data([y0], [z0])
+        text_x.set_text(f"$y_0$ = {y0:.2f}\n∂f/∂x = {fx:.3f}")
+        text_y.set_text(f"$x_0$ = {x0:.2f}\n∂f/∂y = {fy:.3f}")
+
+    artists = {
+        "hline": hline, "vline": vline, "point": point, "slice_x": slice_x, "slice_y": slice_y,
+        "dot_x": dot_x, "dot_y": dot_y, "tangent_x": tangent_x, "tangent_y": tangent_y,
+        "text_x": text_x, "text_y": text_y,
+    }
+    return live_figure(fig, sliders, artists, update)
+
+
+def _limits(lim, name):
+    lo, hi = as_float_array(lim, name, shape=(2,))
+    if not lo < hi:
+        raise ValueError(f"{name} must be (low, high) with low < high; got {tuple(lim)}")
+    return float(lo), float(hi)
+
+
+def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0, half_width=1.5):
+    """Secant of a slice of ``f`` through the point and the point moved by ``h``.
+
+    As the slider shrinks ``h``, the secant turns into the tangent and the
+    difference quotient (its slope) approaches the partial derivative.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, y)`` returning a real number.
+    x0, y0 : float
+        The point where the partial derivative is taken.
+    axis : {"x", "y"}, default "x"
+        Which partial derivative: the slice in x (y fixed) or in y.
+    h : float, default 1.0
+        Starting step, within ``[h_min, h_max]``.
+    h_min, h_max : float
+        Range of the logarithmic h slider, ``0 < h_min < h_max``.
+    half_width : float, default 1.5
+        The slice is drawn on ``[c - half_width, c + half_width]``.
+
+    Returns
+    -------
+    LiveFigure
+        Slider ``"h"``; artists ``"moved"`` (the point at distance h),
+        ``"secant"``, ``"tangent"``, ``"text"``.
+
+    Raises
+    ------
+    ValueError
+        For a bad axis or an h range that is not ``0 < h_min <= h <= h_max``.
+    TypeError
+        If ``f`` is not callable.
+
+    Examples
+    --------
+    >>> app = secant_explorer(lambda x, y: x**2 * y)
+    >>> app.sliders["h"].value = 0.5
+    >>> round(float(np.diff(app.artists["secant"].get_ydata()[:2])[0] /
+    ...             np.diff(app.artists["secant"].get_xdata()[:2])[0]), 6)
+    2.5
+    """
+    check_callable(f, "f")
+    _check_axis(axis)
+    x0, y0 = _scalar(x0, "x0"), _scalar(y0, "y0")
+    h_min, h_max, h = check_positive(h_min, "h_min"), check_positive(h_max, "h_max"), check_positive(h, "h")
+    if not h_min <= h <= h_max:
+        raise ValueError(f"h must lie in [h_min, h_max] = [{h_min}, {h_max}]; got {h}")
+    half_width = check_positive(half_width, "half_width")
+
+    centre = x0 if axis == "x" else y0
+    g = (lambda t: float(f(t, y0))) if axis == "x" else (lambda t: float(f(x0, t)))
+    ts = np.linspace(centre - half_width, centre + half_width, 201)
+    gs = _curve(f, ts, y0 if axis == "x" else x0, axis)
+    g0 = g(centre)
+    slope = slice_slopes(f, x0, y0)[0 if axis == "x" else 1]
+    fixed = f"y = {y0:g}" if axis == "x" else f"x = {x0:g}"
+
+    fig, ax = new_figure(figsize=(7, 4.2), layout="constrained")
+    ax.plot(ts, gs, color=PALETTE["blue"], lw=2, label=f"slice of $f$ at {fixed}")
+    (tangent,) = ax.plot(ts, g0 + slope * (ts - centre), color=PALETTE["black"], lw=1.2, ls="--",
+                         label=f"tangent, slope ∂f/∂{axis} = {slope:.4f}")
+    (secant,) = ax.plot(ts, np.zeros_like(ts), color=PALETTE["orange"], lw=2, label="secant")
+    ax.plot([centre], [g0], "o", color=PALETTE["black"], ms=7)
+    (moved,) = ax.plot([centre], [g0], "o", color=PALETTE["orange"], ms=7)
+    text = ax.text(0.03, 0.96, "", transform=ax.transAxes, va="top", family="monospace",
+                   bbox={"facecolor": "white", "edgecolor": "0.7"})
+    span = gs.max() - gs.min() + 1e-12
+    ax.set(xlim=(ts[0], ts[-1]), ylim=(gs.min() - 0.1 * span, gs.max() + 0.1 * span),
+           xlabel=f"${axis}$", ylabel="$f$", title=f"Secant → tangent: ∂f/∂{axis} at ({x0:g}, {y0:g})")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+
+    slider = widgets.FloatLogSlider(value=h, base=10, min=np.log10(h_min), max=np.log10(h_max), step=0.05,
+                                    description="step h", readout_format=".4f")
+
+    def update(h):
+        quotient = difference_quotient(f, x0, y0, h, axis=axis)
+        moved.set_data([centre + h], [g(centre + h)])
+        secant.set_ydata(g0 + quotient * (ts - centre))
+        text.set_text(f"h = {h:.4f}\nquotient = {quotient:.5f}\nlimit    = {slope:.5f}")
+
+    return live_figure(fig, {"h": slider}, {"moved": moved, "secant": secant, "tangent": tangent, "text": text},
+                       update)
+
+
+def mixed_partials_figure(g, *, half_width=1.0, n=101, h=1e-6):
+    """Static figure of Clairaut's counterexample and its two mixed partials.
+
+    Left: contour map of ``g``. Right: the numerical first partials along the
+    axes, ``y -> dg/dx(0, y)`` and ``x -> dg/dy(x, 0)``; their slopes at 0 are
+    the two mixed second partials.
+
+    Parameters
+    ----------
+    g : callable
+        ``g(x, y)`` (scalar or vectorised), defined at the origin too.
+    half_width : float, default 1.0
+        The map shows ``[-half_width, half_width]**2``.
+    n : int, default 101
+        Grid points per axis.
+    h : float, default 1e-6
+        Step of the centred differences for the first partials.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError
+        If ``g`` is not callable.
+
+    Examples
+    --------
+    >>> fig = mixed_partials_figure(lambda x, y: x * y)
+    >>> len(fig.axes) >= 2
+    True
+    """
+    check_callable(g, "g")
+    half_width, h = check_positive(half_width, "half_width"), check_positive(h, "h")
+    xs = np.linspace(-half_width, half_width, n)
+    X, Y, Z = _grid_values(g, xs, xs)
+    gx_on_y_axis = np.array([central_difference(lambda t: float(g(t, s)), 0.0, h=h) for s in xs])
+    gy_on_x_axis = np.array([central_difference(lambda t: float(g(s, t)), 0.0, h=h) for s in xs])
+
+    fig, (ax_map, ax_lines) = new_figure(1, 2, figsize=(10, 4), layout="constrained")
+    filled = ax_map.contourf(X, Y, Z, levels=21, cmap="cividis")
+    fig.colorbar(filled, ax=ax_map, label="$g(x, y)$")
+    ax_map.axhline(0, color=PALETTE["blue"], lw=2, path_effects=_HALO)
+    ax_map.axvline(0, color=PALETTE["orange"], lw=2, path_effects=_HALO)
+    ax_map.set(xlabel="$x$", ylabel="$y$", title="$g(x, y)$ seen from above", aspect="equal")
+    ax_lines.plot(xs, gx_on_y_axis, color=PALETTE["orange"], lw=2,
+                  label="$t \\mapsto \\partial g/\\partial x\\,(0, t)$")
+    ax_lines.plot(xs, gy_on_x_axis, color=PALETTE["blue"], lw=2, ls="--",
+                  label="$t \\mapsto \\partial g/\\partial y\\,(t, 0)$")
+    ax_lines.set(xlabel="$t$ (position along the axis)", ylabel="first partial derivative",
+                 title="Slopes at $t = 0$ are the mixed partials")
+    ax_lines.grid(alpha=0.3)
+    ax_lines.legend(loc="upper center")
+    return fig
+
+
+def paths_figure(k, *, slopes=(0.0, 0.5, 1.0, -1.0), half_width=1.0, n=101):
+    """Static figure: ``k`` near the origin and its values along straight paths.
+
+    Left: contour map of ``k`` with the paths ``y = m x`` drawn in. Right:
+    ``t -> k(t, m t)`` for each slope ``m``, as ``t`` runs towards 0. Flat
+    lines at different heights mean the limit at the origin depends on the
+    path, so ``k`` is not continuous there.
+
+    Parameters
+    ----------
+    k : callable
+        ``k(x, y)`` (scalar or vectorised), defined at the origin too.
+    slopes : sequence of float
+        The paths' slopes ``m``.
+    half_width : float, default 1.0
+        The map shows ``[-half_width, half_width]**2``.
+    n : int, default 101
+        Grid points per axis (odd, so the origin is a grid point).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError
+        If ``k`` is not callable.
+    ValueError
+        If ``slopes`` is empty or not finite.
+
+    Examples
+    --------
+    >>> fig = paths_figure(lambda x, y: x + y, slopes=[0.0, 1.0])
+    >>> len(fig.axes[1].lines)
+    2
+    """
+    check_callable(k, "k")
+    slopes = as_float_array(slopes, "slopes", ndim=1)
+    half_width = check_positive(half_width, "half_width")
+    xs = np.linspace(-half_width, half_width, n)
+    X, Y, Z = _grid_values(k, xs, xs)
+    colors = [PALETTE[c] for c in ("blue", "vermillion", "bluish_green", "reddish_purple", "orange", "sky_blue")]
+    ts = np.geomspace(1e-4, half_width, 60)
+
+    fig, (ax_map, ax_paths) = new_figure(1, 2, figsize=(10, 4), layout="constrained")
+    filled = ax_map.contourf(X, Y, Z, levels=21, cmap="cividis")
+    fig.colorbar(filled, ax=ax_map, label="$k(x, y)$")
+    for i, m in enumerate(slopes):
+        color = colors[i % len(colors)]
+        ax_map.plot(xs, m * xs, color=color, lw=1.5, path_effects=_HALO)
+        values = [float(k(t, m * t)) for t in ts]
+        ax_paths.plot(ts, values, color=color, lw=2, label=f"path $y = m x$, $m = {m:g}$")
+    ax_map.set(xlim=(-half_width, half_width), ylim=(-half_width, half_width), xlabel="$x$", ylabel="$y$",
+               title="$k(x, y)$ with straight paths into the origin", aspect="equal")
+    ax_paths.set(xscale="log", xlabel="$t$ (distance along the path, log scale)", ylabel="$k(t, m t)$",
+                 title="Values along each path as $t \\to 0$")
+    ax_paths.invert_xaxis()
+    ax_paths.grid(alpha=0.3)
+    ax_paths.legend(loc="center left", fontsize="small")
+    return fig
