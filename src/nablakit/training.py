@@ -189,8 +189,9 @@ def angle_between(a, b, *, degrees=True):
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if na == 0 or nb == 0:
         raise ValueError("a and b must be non-zero: the zero vector has no direction")
-    cosine = float(np.clip(a @ b / (na * nb), -1.0, 1.0))
-    angle = math.acos(cosine)
+    ua, ub = a / na, b / nb
+    # Kahan's form: accurate also for nearly parallel vectors, where acos(cosine) is not.
+    angle = 2.0 * math.atan2(float(np.linalg.norm(ua - ub)), float(np.linalg.norm(ua + ub)))
     return math.degrees(angle) if degrees else angle
 
 
