@@ -1,0 +1,188 @@
+"""Regenerate the student release ``exercises/`` from ``solutions/`` with nbgrader.
+
+``make exercises`` runs ``python -m nablakit.grading.release``. For every
+folder ``solutions/exNN-name/`` it runs the real ``nbgrader
+generate_assignment exNN-name --force`` in ``autograder/`` (which also
+creates the assignment in the gradebook if it is new), then rewrites each
+released notebook in one canonical JSON layout, so that running it twice
+gives byte-identical files.
+
+Run ``python -m nablakit.grading.release --help`` for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = [
+    "PROJECT_ROOT",
+    "ASSIGNMENT_PATTERN",
+    "ALL_PATTERN",
+    "nbgrader_env",
+    "run_nbgrader",
+    "find_assignments",
+    "normalise_notebook",
+    "release_assignment",
+    "release_all",
+    "main",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+ASSIGNMENT_PATTERN = re.compile(r"^ex\d\d-[a-z0-9-]+$")
+# The same set as a glob, which nbgrader accepts in place of an assignment name.
+ALL_PATTERN = "ex[0-9][0-9]-*"
+# Keys nbgrader or Jupyter may add that carry no content and can vary between runs.
+VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime")
+VOLATILE_NOTEBOOK_METADATA = ("widgets", "toc", "celltoolbar")
+
+
+def nbgrader_env(base=None):
+    """Environment for nbgrader subprocesses: this interpreter's ``bin/`` first on ``PATH``.
+
+    Examples
+    --------
+    >>> env = nbgrader_env({"PATH": "/usr/bin"})
+    >>> env["PATH"].endswith("/usr/bin") and env["PATH"] != "/usr/bin"
+    True
+    """
+    env = dict(os.environ if base is None else base)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def run_nbgrader(args, course_root=PROJECT_ROOT, *, check=True, extra_env=None):
+    """Run ``nbgrader <args>`` in ``<course_root>/autograder``.
+
+    Parameters
+    ----------
+    args : list of str
+        Arguments after ``nbgrader``, e.g. ``["autograde", "ex01-partial-derivatives"]``.
+    course_root : path-like
+        A course laid out like this project, with ``autograder/nbgrader_config.py``.
+    check : bool, default True
+        Raise ``RuntimeError`` with nbgrader's output if it fails.
+    extra_env : dict, optional
+        Variables added to the environment.
+
+    Returns
+    -------
+    subprocess.CompletedProcess
+    """
+    cwd = Path(course_root) / "autograder"
+    if not (cwd / "nbgrader_config.py").is_file():
+        raise FileNotFoundError(f"course_root must contain autograder/nbgrader_config.py; not found under {course_root}")
+    env = nbgrader_env()
+    env.update(extra_env or {})
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), *map(str, args)],
+        cwd=cwd, env=env, capture_output=True, text=True,
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            f"nbgrader {' '.join(map(str, args))} failed with exit code {result.returncode}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def find_assignments(course_root=PROJECT_ROOT):
+    """Names of the exercise folders ``solutions/exNN-name`` that hold a notebook, sorted.
+
+    Examples
+    --------
+    >>> names = find_assignments()
+    >>> all(ASSIGNMENT_PATTERN.match(n) for n in names)
+    True
+    """
+    source = Path(course_root) / "solutions"
+    if not source.is_dir():
+        return []
+    return sorted(
+        p.name for p in source.iterdir()
+        if p.is_dir() and ASSIGNMENT_PATTERN.match(p.name) and any(p.glob("*.ipynb"))
+    )
+
+
+def normalise_notebook(path):
+    """Rewrite a notebook in canonical JSON, without volatile metadata; return True if it changed.
+
+    The layout is nbformat's own (one-space indent, sorted keys, UTF-8, final
+    newline), so files look like those Jupyter writes.
+    """
+    path = Path(path)
+    before = path.read_text(encoding="utf-8")
+    nb = json.loads(before)
+    for key in VOLATILE_NOTEBOOK_METADATA:
+        nb.get("metadata", {}).pop(key, None)
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {})
+        for key in VOLATILE_CELL_METADATA:
+            meta.pop(key, None)
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    after = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if after != before:
+        path.write_text(after, encoding="utf-8")
+        return True
+    return False
+
+
+def release_assignment(name, course_root=PROJECT_ROOT):
+    """Generate ``exercises/<name>/`` from ``solutions/<name>/``; return the released notebooks."""
+    run_nbgrader(["generate_assignment", name, "--force"], course_root)
+    released = sorted((Path(course_root) / "exercises" / name).glob("*.ipynb"))
+    if not released:
+        raise RuntimeError(f"nbgrader generate_assignment {name} produced no notebook in exercises/{name}/")
+    for path in released:
+        normalise_notebook(path)
+    return released
+
+
+def release_all(course_root=PROJECT_ROOT, names=None, *, log=print):
+    """Release every exercise (or the given ``names``); return all released notebooks."""
+    course_root = Path(course_root)
+    every = find_assignments(course_root)
+    names = list(names) if names else every
+    if not names:
+        raise RuntimeError(f"no exercise folders solutions/exNN-name/ under {course_root}")
+    if names == every:
+        # One nbgrader process for all exercises (its start-up dominates the run time).
+        run_nbgrader(["generate_assignment", ALL_PATTERN, "--force"], course_root)
+    else:
+        for name in names:
+            run_nbgrader(["generate_assignment", name, "--force"], course_root)
+    paths = []
+    for name in names:
+        released = sorted((course_root / "exercises" / name).glob("*.ipynb"))
+        if not released:
+            raise RuntimeError(f"nbgrader generate_assignment {name} produced no notebook in exercises/{name}/")
+        for path in released:
+            normalise_notebook(path)
+        log(f"released {name}: " + ", ".join(str(p.relative_to(course_root)) for p in released))
+        paths.extend(released)
+    return paths
+
+
+def main(argv=None):
+    """Command line: ``python -m nablakit.grading.release [--root DIR] [NAME ...]``."""
+    parser = argparse.ArgumentParser(description="Regenerate exercises/ from solutions/ with nbgrader generate_assignment.")
+    parser.add_argument("names", nargs="*", help="exercise folders to release (default: all solutions/exNN-*)")
+    parser.add_argument("--root", default=str(PROJECT_ROOT), help="course root (default: this project)")
+    args = parser.parse_args(argv)
+    try:
+        release_all(Path(args.root).resolve(), args.names)
+    except (RuntimeError, FileNotFoundError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
