@@ -1,0 +1,261 @@
+"""Every number the prose of chapters 06 and 07 states, recomputed.
+
+Chapter 06 uses f = exp at x = 1 throughout, so its facts are recomputed here
+from the package. Chapter 07's numbers come from code cells of the notebook
+tagged "facts"; they are executed here in order (they are plain Python), so
+the tests check exactly the code the learner runs.
+"""
+
+import inspect
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import sympy as sp
+
+from nablakit import fd_error, gradcheck, networks, numdiff
+from nablakit.plotting import PALETTE
+from nablakit.widgets import finite_diff as fdw
+
+ROOT = Path(__file__).resolve().parents[1]
+E = np.e
+
+
+# ----------------------------------------------------------------- chapter 06
+
+
+@pytest.fixture(scope="module")
+def curves():
+    hs = fd_error.default_steps(-15, -1, per_decade=10)
+    return hs, fd_error.error_curves(np.exp, E, 1.0, hs)
+
+
+def test_06_first_estimates_at_h_1e_3():
+    h = 1e-3
+    fwd = numdiff.forward_difference(np.exp, 1.0, h) - E
+    bwd = numdiff.backward_difference(np.exp, 1.0, h) - E
+    cen = numdiff.central_difference(np.exp, 1.0, h) - E
+    assert np.isclose(E, 2.718, atol=5e-4)
+    assert fwd > 0 and np.isclose(fwd, 1.4e-3, rtol=0.05)          # "too large by about 1.4e-3"
+    assert bwd < 0 and np.isclose(-bwd, fwd, rtol=0.01)             # "too small by about the same"
+    assert np.isclose(cen, 4.5e-7, rtol=0.02)                       # "about 4.5e-7"
+    assert 2500 < fwd / cen < 3500                                  # "some three thousand times less"
+    assert np.isclose(cen, (fwd + bwd) / 2, atol=1e-12)             # centred = average of the two
+
+
+@pytest.mark.parametrize("g", [sp.exp, sp.sin])
+def test_06_taylor_error_terms(g):
+    x, h = sp.symbols("x h", real=True)
+    f = g(x)
+    shift = lambda s: f.subs(x, x + s)  # noqa: E731
+    forward = sp.series((shift(h) - f) / h - sp.diff(f, x), h, 0, 2).removeO()
+    backward = sp.series((f - shift(-h)) / h - sp.diff(f, x), h, 0, 2).removeO()
+    central = sp.series((shift(h) - shift(-h)) / (2 * h) - sp.diff(f, x), h, 0, 4).removeO()
+    assert sp.simplify(forward - h / 2 * sp.diff(f, x, 2)) == 0
+    assert sp.simplify(backward + h / 2 * sp.diff(f, x, 2)) == 0
+    assert sp.simplify(central - h**2 / 6 * sp.diff(f, x, 3)) == 0   # no h**1 or h**3 term
+
+
+def test_06_error_models_and_tenfold_rule():
+    errs = {}
+    for h in [1e-1, 1e-2, 1e-3]:
+        fwd = numdiff.forward_difference(np.exp, 1.0, h) - E
+        cen = numdiff.central_difference(np.exp, 1.0, h) - E
+        assert np.isclose(fwd, h / 2 * E, rtol=0.04)                 # "already good at h = 0.1"
+        assert np.isclose(cen, h**2 / 6 * E, rtol=1e-3)
+        errs[h] = (fwd, cen)
+    for big, small in [(1e-1, 1e-2), (1e-2, 1e-3)]:
+        assert 9 < errs[big][0] / errs[small][0] < 11                # forward: / 10
+        assert 90 < errs[big][1] / errs[small][1] < 110              # centred: / 100
+
+
+def test_06_try_it_model_matches_to_four_digits():
+    measured = numdiff.central_difference(np.exp, 1.0, 1e-2) - E
+    assert abs(measured / (1e-4 / 6 * E) - 1) < 1e-3
+
+
+def test_06_steps_and_slopes(curves):
+    hs, c = curves
+    assert hs.size == 141 and np.isclose(hs[0], 1e-15) and np.isclose(hs[-1], 1e-1)
+    assert fd_error.TRUNCATION_RANGES == {"forward": (1e-6, 1e-2), "backward": (1e-6, 1e-2), "central": (1e-3, 1e-1)}
+    for m, p in [("forward", 1), ("backward", 1), ("central", 2)]:
+        s = fd_error.fit_loglog_slope(hs, c[m], fd_error.TRUNCATION_RANGES[m])
+        assert abs(s - p) < 0.005, f"{m}: slope {s:.4f}, text says {p}.00"
+        # caption: the round-off arm has slope about -1
+        assert abs(fd_error.fit_loglog_slope(hs, c[m], (1e-15, 1e-10)) + 1) < 0.15
+
+
+def test_06_best_steps_and_their_errors(curves):
+    hs, c = curves
+    assert np.isclose(fd_error.EPS, 2.2e-16, rtol=0.01)
+    assert np.isclose(fd_error.rule_of_thumb_step("forward"), 1.5e-8, rtol=0.02)
+    assert np.isclose(fd_error.rule_of_thumb_step("central"), 6.1e-6, rtol=0.02)
+    assert np.isclose(fd_error.optimal_step("forward", f_scale=E, derivative_scale=E), 3.0e-8, rtol=0.02)
+    assert np.isclose(fd_error.optimal_step("central", f_scale=E, derivative_scale=E), 8.7e-6, rtol=0.02)
+    h_fwd, e_fwd = fd_error.best_step(hs, c["forward"])
+    h_cen, e_cen = fd_error.best_step(hs, c["central"])
+    # stated: about 1e-8 and about 8e-6; loosely, within half a decade
+    assert abs(np.log10(h_fwd / 1e-8)) < 0.5 and abs(np.log10(h_cen / 8e-6)) < 0.5
+    # "within a factor of about three of the predictions" (model with constants)
+    for m, h_best in [("forward", h_fwd), ("central", h_cen)]:
+        model = fd_error.optimal_step(m, f_scale=E, derivative_scale=E)
+        assert 1 / 3.5 < h_best / model < 3.5
+        # and within 1.5 orders of magnitude of the bare rule of thumb
+        assert abs(np.log10(h_best / fd_error.rule_of_thumb_step(m))) < 1.5
+    assert 3e-9 < e_fwd < 1e-8                  # "about 7e-9, only about eight correct digits"
+    assert 1e-12 < e_cen < 6e-12                # "about 3e-12"
+    # the centred V bottoms out at a larger h and a far smaller error (figure caption)
+    assert h_cen > h_fwd and e_cen < e_fwd / 100
+
+
+def test_06_default_step_comparison(curves):
+    hs, c = curves
+    i = fd_error.nearest_step_index(hs, 1e-5)
+    assert 3e-6 < c["forward"][i] < 3e-5        # "about 1e-5"
+    assert c["central"][i] < 1e-10              # "below 1e-10"
+    assert 1e4 < c["forward"][i] / c["central"][i] < 1e6   # "roughly five orders of magnitude"
+    j, k = fd_error.nearest_step_index(hs, 1e-12), fd_error.nearest_step_index(hs, 1e-2)
+    assert 1e-4 < c["central"][j] < 4e-4        # "about 2e-4"
+    assert np.isclose(c["central"][k], 4.5e-5, rtol=0.02) and c["central"][j] > c["central"][k]
+    assert inspect.signature(numdiff.central_difference).parameters["h"].default == 1e-5
+    assert inspect.signature(gradcheck.check_gradient).parameters["h"].default == 1e-5
+
+
+def test_06_single_precision_numbers():
+    eps32 = float(np.finfo(np.float32).eps)
+    assert np.isclose(eps32, 1.2e-7, rtol=0.01)
+    assert np.isclose(fd_error.rule_of_thumb_step("central", eps=eps32), 4.9e-3, rtol=0.02)
+
+
+def test_06_explorer_turning_points_and_try_it(curves):
+    hs, c = curves
+    # caption: forward turns near 1e-8, centred near 1e-5; try-it accepts -5 (atol 0.6)
+    assert abs(np.log10(fd_error.best_step(hs, c["forward"])[0]) + 8) < 0.5
+    best_exponent = np.log10(fd_error.best_step(hs, c["central"])[0])
+    assert abs(best_exponent + 5) < 0.6
+    assert fdw.method_style("forward")["color"] == PALETTE["vermillion"]
+    assert fdw.method_style("central")["color"] == PALETTE["blue"]
+
+
+def test_06_evaluation_counts():
+    for n in [10, 1_000, 1_000_000, 1_000_000_000]:
+        assert fd_error.fd_evaluation_count(n, "central") == 2 * n
+        assert fd_error.fd_evaluation_count(n, "forward") == n + 1
+    assert fd_error.fd_evaluation_count(25_000) == 50_000
+
+
+def test_06_cost_table_counts():
+    rows = fd_error.gradient_cost_table([2, 8, 32, 128], n_in=8, n_samples=32, repeats=1)
+    assert [r["n_params"] for r in rows] == [21, 81, 321, 1281]
+    assert [r["fd_evaluations"] for r in rows] == [42, 162, 642, 2562]
+    assert all(r["max_abs_difference"] < 1e-9 for r in rows)   # "agree to about ten decimal places"
+
+
+# ----------------------------------------------------------------- chapter 07
+
+
+@pytest.fixture(scope="module")
+def ch07():
+    nb = nbformat.read(ROOT / "course" / "07-gradient-checking.ipynb", as_version=4)
+    ns = {"np": np, "gradcheck": gradcheck, "networks": networks, "numdiff": numdiff}
+    tagged = [c for c in nb.cells if c.cell_type == "code" and "facts" in c.metadata.get("tags", [])]
+    assert len(tagged) >= 10, "the chapter's fact cells are missing their 'facts' tag"
+    for cell in tagged:
+        exec(compile(cell.source, "<chapter 07 cell>", "exec"), ns)
+    return ns
+
+
+def test_07_relative_error_properties(ch07):
+    assert inspect.signature(gradcheck.relative_error).parameters["tiny"].default == 1e-12
+    assert gradcheck.relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    a, b = ch07["a"], ch07["b"]
+    for scale in [1.0, 1e3, 1e-3]:
+        assert np.isclose(gradcheck.relative_error(scale * a, scale * b), 1e-7, rtol=1e-6)
+        assert np.isclose(np.linalg.norm(scale * (a - b)), scale * 1e-6, rtol=1e-6)
+    g = ch07["g"]
+    assert gradcheck.relative_error(g, -g) == pytest.approx(1.0)
+    assert gradcheck.relative_error(g, g / 2) == pytest.approx(1 / 3)
+    assert gradcheck.relative_error(g, 3 * g) == pytest.approx(0.5)          # try-it
+    rng = np.random.default_rng(0)
+    for c in [0.1, 0.5, 2.0, 7.0]:
+        v = rng.normal(size=5)
+        assert gradcheck.relative_error(v, c * v) == pytest.approx(abs(1 - c) / (1 + c))
+
+
+def test_07_thresholds():
+    assert inspect.signature(fdw.draw_check_bars).parameters["thresholds"].default == (1e-7, 1e-4)
+    assert inspect.signature(gradcheck.check_gradient).parameters["threshold"].default == 1e-6
+    assert 1e-7 < 1e-6 < 1e-4                                                # default sits in the middle band
+
+
+def test_07_kink_false_alarm(ch07):
+    l1, l1_grad, x = ch07["l1"], ch07["l1_grad"], ch07["x_kink"]
+    assert x[2] == 3e-6
+    r = gradcheck.check_gradient(l1, l1_grad, x, h=1e-5)
+    assert not r.passed and r.relative_error == pytest.approx(0.22, abs=0.005) and r.worst_index == (2,)
+    assert r.numeric[2] == pytest.approx(0.3) and r.numeric[2] == pytest.approx(x[2] / 1e-5)
+    r_small = gradcheck.check_gradient(l1, l1_grad, x, h=1e-7)
+    assert r_small.passed and r_small.relative_error < 1e-9
+
+
+def test_07_bug_hunt(ch07):
+    results = ch07["results"]
+    for name, r in results.items():
+        assert not r.passed and 0.01 < r.relative_error < 0.3, f"suspect {name}: {r.relative_error:.3g}"
+        assert r.relative_error > 100 * 1e-4
+    b = results["B"]
+    assert b.worst_index == (3,)
+    ratios = b.numeric / b.analytic
+    assert np.allclose(ratios[:3], 1.0, rtol=1e-6) and ratios[3] == pytest.approx(2.0, rel=1e-6)
+    sym = gradcheck.check_gradient(*ch07["make_quadratic"](ch07["A_sym"]), ch07["x_a"])
+    assert sym.passed and sym.relative_error < 1e-9
+    c = results["C"]
+    assert c.worst_index == (int(np.argmax(np.abs(ch07["w_c"]))),)
+    assert np.allclose(c.numeric - c.analytic, 2 * ch07["lam"] * ch07["w_c"], atol=1e-8)
+    assert ch07["lam"] == 0.1
+    w_try = np.array([0.1, -0.2, 0.9, 0.3, -0.5])                           # try-it
+    assert gradcheck.check_gradient(ch07["reg_logistic"], ch07["reg_logistic_grad"], w_try).worst_index == (2,)
+
+
+def test_07_fixed_gradients_pass(ch07):
+    for name, (f, _, x) in ch07["suspects"].items():
+        err = gradcheck.check_gradient(f, ch07["fixed"][name], x).relative_error
+        assert err < 1e-9, f"suspect {name} fixed: {err:.2e}"
+
+
+def test_07_network_check(ch07):
+    params, X, y = ch07["params"], ch07["X_net"], ch07["y_net"]
+    assert X.shape == (10, 4) and params["W1"].shape == (4, 6) and params["W2"].shape == (6, 3)
+    assert networks.n_params(params) == 51 and fd_error.fd_evaluation_count(51) == 102
+    counter = fd_error.CallCounter(ch07["loss_flat"])
+    r = gradcheck.check_gradient(counter, ch07["grad_flat"], ch07["theta"])
+    assert r.passed and counter.calls == 102
+    ok = {row["name"]: row["relative_error"] for row in ch07["table_ok"]}
+    assert all(e < 1e-9 for e in ok.values())                                 # "around 1e-10 or below"
+    draft = {row["name"]: row["relative_error"] for row in ch07["table_draft"]}
+    assert draft["W2"] < 1e-10 and draft["b2"] < 1e-10                          # "about 1e-11"
+    assert draft["W1"] == pytest.approx(0.4, abs=0.05) and draft["b1"] == pytest.approx(0.3, abs=0.05)
+
+
+def test_07_draft_fixed_by_the_missing_factor(ch07):
+    def repaired(params, X, y):
+        g = ch07["backprop_draft"](params, X, y)
+        H = np.tanh(X @ params["W1"] + params["b1"])
+        logits = H @ params["W2"] + params["b2"]
+        P = np.exp(logits - logits.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        d_logits = (P - np.eye(P.shape[1])[y]) / len(y)
+        d_Z1 = (d_logits @ params["W2"].T) * (1 - H**2)
+        return {**g, "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0)}
+
+    rows = networks.gradient_check_table(ch07["params"], ch07["X_net"], ch07["y_net"], grads=repaired,
+                                         loss="cross_entropy")
+    assert all(r["relative_error"] < 1e-9 for r in rows)
+
+
+def test_07_directional_check(ch07):
+    fd, u = ch07["directional_fd"], ch07["u"]
+    assert np.isclose(np.linalg.norm(u), 1.0)
+    assert fd == pytest.approx(ch07["grad_flat"](ch07["theta"]) @ u, rel=1e-7)
+    assert abs(ch07["grad_draft"] @ u - fd) > 1e-3 * max(abs(fd), 1e-12) + 1e-4
