@@ -304,7 +304,7 @@ def expect_unit(received, what, *, atol=1e-6, shape=None):
     return arr
 
 
-def expect_same_points(received, expected, what, *, misconceptions=None, atol=1e-6):
+def expect_same_points(received, expected, what, *, misconceptions=None, atol=1e-6, noun="points"):
     """Check that a collection of points equals a reference set, in any order.
 
     Parameters
@@ -319,6 +319,8 @@ def expect_same_points(received, expected, what, *, misconceptions=None, atol=1e
         Wrong point sets (any order) by mistake name.
     atol : float
         Tolerance per coordinate.
+    noun : str, default "points"
+        What the items are called in messages (e.g. "learning rates").
 
     Returns
     -------
@@ -339,7 +341,7 @@ def expect_same_points(received, expected, what, *, misconceptions=None, atol=1e
         arr = arr[None, :]
     expect(
         arr.ndim == 2 and arr.shape[1] == ref.shape[1],
-        f"{what} should be a collection of points with {ref.shape[1]} coordinates each; received {summarize(received)}",
+        f"{what} should be a collection of {noun} with {ref.shape[1]} coordinate(s) each; received {summarize(received)}",
     )
     arr = expect_finite(arr, what)
 
@@ -362,9 +364,9 @@ def expect_same_points(received, expected, what, *, misconceptions=None, atol=1e
             name = label
             break
     if arr.shape[0] != ref.shape[0]:
-        message = f"{what} should contain {ref.shape[0]} points; received {arr.shape[0]}: {summarize(received)}"
+        message = f"{what} should contain {ref.shape[0]} {noun}; received {arr.shape[0]}: {summarize(received)}"
     else:
-        message = f"{what} does not contain the right points (any order is fine); received {summarize(received)}"
+        message = f"{what} does not contain the right {noun} (any order is fine); received {summarize(received)}"
     if name is not None:
         message += f". Recognised mistake: {name}."
     raise AssertionError(message)
