@@ -81,3 +81,8 @@ def test_check_bars_heights():
     assert np.allclose(tops, [max(r["relative_error"], 1e-16) + 1e-16 for r in rows], rtol=1e-9)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["W1", "b1", "W2", "b2"]
     plt.close(fig)
+
+
+def test_unknown_method_is_reported():
+    with pytest.raises(ValueError, match="method must be one of"):
+        fdw.method_style("sideways")

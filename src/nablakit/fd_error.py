@@ -216,6 +216,11 @@ def nearest_step_index(hs, h):
     -------
     int
 
+    Raises
+    ------
+    ValueError
+        If a step or ``h`` is not positive.
+
     Examples
     --------
     >>> nearest_step_index([1e-3, 1e-2, 1e-1], 2e-2)
@@ -232,6 +237,7 @@ def best_step(hs, errors):
     Parameters
     ----------
     hs, errors : array_like of shape (k,)
+        Steps (> 0) and the matching absolute errors.
 
     Returns
     -------
@@ -382,6 +388,16 @@ def fd_evaluation_count(n, method="central"):
 
 class CallCounter:
     """Wrap ``f`` and count how often it is called (``.calls``).
+
+    Parameters
+    ----------
+    f : callable
+        The function to wrap; calls are passed through unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable.
 
     Examples
     --------

@@ -358,6 +358,20 @@ def unflatten_params(theta, like):
 def n_params(params):
     """Number of scalar parameters in ``params``.
 
+    Parameters
+    ----------
+    params : dict
+        ``W1``, ``b1``, ``W2``, ``b2``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If a key is missing or shapes disagree.
+
     Examples
     --------
     >>> n_params(init_mlp(3, 4, 2, rng=0))

@@ -21,11 +21,27 @@ LABELS = {"forward": "forward", "backward": "backward", "central": "centred"}
 def method_style(method):
     """Colour and line style of a difference method, the same in every figure.
 
+    Parameters
+    ----------
+    method : {"forward", "backward", "central"}
+
+    Returns
+    -------
+    dict
+        ``color`` (an Okabe-Ito colour) and ``ls`` keyword arguments for ``plot``.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown.
+
     Examples
     --------
     >>> sorted(method_style("central"))
     ['color', 'ls']
     """
+    if method not in LABELS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, LABELS))}; got {method!r}")
     return {
         "forward": {"color": PALETTE["vermillion"], "ls": "-"},
         "backward": {"color": PALETTE["orange"], "ls": "--"},
