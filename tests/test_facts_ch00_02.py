@@ -139,3 +139,116 @@ def test_ch01_partials_exist_but_not_continuous():
     for step in (0.1, 0.01, 0.001):  # the chapter's table
         assert k_num(step, 0.0) == 0.0 and k_num(0.0, step) == 0.0
         assert np.isclose(k_num(step, step), 0.5)
+
+
+# ---------------------------------------------------------------- chapter 02
+
+def test_ch02_gradient_of_running_example_and_steepest_ascent():
+    grad = sp.Matrix([sp.diff(F01, v) for v in (x, y)])
+    at = np.array(grad.subs({x: 1, y: 1}), dtype=float).ravel()
+    assert np.allclose(at, [2.0, 1 + np.cos(1.0)])
+    numeric = [central(lambda s: f01(s, 1.0), 1.0), central(lambda s: f01(1.0, s), 1.0)]
+    assert np.allclose(at, numeric, atol=1e-8)
+    norm = np.linalg.norm(at)
+    assert round(norm, 2) == 2.52  # "about 2.52"
+    assert np.allclose(at / norm, [0.79, 0.61], atol=5e-3)  # "roughly (0.79, 0.61)"
+    # no sampled unit direction has a larger slope than the gradient's norm (Cauchy-Schwarz)
+    angles = np.linspace(0, 2 * np.pi, 10_000)
+    assert (np.cos(angles) * at[0] + np.sin(angles) * at[1]).max() <= norm + 1e-12
+
+
+TH1, TH2 = sp.symbols("theta1 theta2", real=True)
+
+
+def regression_loss(features, target):
+    return sp.Rational(1, 2) * (TH1 * features[0] + TH2 * features[1] - target) ** 2
+
+
+def test_ch02_linear_regression_sensitivity_example():
+    L = regression_loss((3, 1), 8)
+    at = {TH1: 1, TH2: 1}
+    assert L.subs(at) == 8
+    assert (TH1 * 3 + TH2 * 1 - 8).subs(at) == -4  # residual
+    grad = [sp.diff(L, v).subs(at) for v in (TH1, TH2)]
+    assert grad == [-12, -4]
+    assert grad[0] / grad[1] == 3
+    # one gradient-descent step with learning rate 0.05
+    new = {TH1: 1 - sp.Rational(5, 100) * grad[0], TH2: 1 - sp.Rational(5, 100) * grad[1]}
+    assert (new[TH1], new[TH2]) == (sp.Rational(8, 5), sp.Rational(6, 5))
+    assert (3 * new[TH1] + new[TH2]) == 6
+    assert L.subs(new) == 2
+    lam = sp.lambdify((TH1, TH2), L)
+    assert np.allclose([central(lambda s: lam(s, 1.0), 1.0), central(lambda s: lam(1.0, s), 1.0)], [-12, -4])
+
+
+def test_ch02_try_it_answers():
+    L = regression_loss((2, -1), 3)
+    grad = [sp.diff(L, v).subs({TH1: 1, TH2: 1}) for v in (TH1, TH2)]
+    assert grad == [-4, 2]
+    assert np.allclose(expected("02.regression-gradient"), [-4, 2])
+    saddle = x**2 - y**2
+    assert [sp.diff(saddle, v).subs({x: 1, y: 2}) for v in (x, y)] == [2, -4]
+    assert np.allclose(expected("02.saddle-gradient"), [2, -4])
+    bowl = x**2 + y**2
+    g = [sp.diff(bowl, v).subs({x: sp.Rational(3, 2), y: 2}) for v in (x, y)]
+    assert g == [3, 4]
+    unit = np.array(g, dtype=float) / np.linalg.norm(np.array(g, dtype=float))
+    assert np.allclose(unit, [0.6, 0.8]) and np.allclose(expected("02.steepest"), unit)
+
+
+def test_ch02_gradient_fields_of_paraboloid_and_saddle():
+    assert [sp.diff(x**2 + y**2, v) for v in (x, y)] == [2 * x, 2 * y]
+    assert [sp.diff(x**2 - y**2, v) for v in (x, y)] == [2 * x, -2 * y]
+
+
+def test_ch02_tangent_plane_error_is_quadratic():
+    a, u = np.array([1.0, 1.0]), np.array([0.6, -0.8])
+    g = np.array([2.0, 1 + np.cos(1.0)])
+    H = np.array([[2.0, 2.0], [2.0, -np.sin(1.0)]])  # Hessian of x^2 y + sin y at (1, 1)
+    ratios = []
+    for step in (0.1, 0.01, 0.001):
+        d = step * u
+        gap = f01(*(a + d)) - (f01(*a) + g @ d)
+        ratios.append(gap / step**2)
+    assert np.isclose(ratios[-1], 0.5 * u @ H @ u, rtol=1e-2)  # settles to a constant
+    assert abs(ratios[2] - ratios[1]) < abs(ratios[1] - ratios[0])
+
+
+N = 3
+A_SYM = sp.Matrix(N, N, lambda i, j: sp.Symbol(f"A{i}{j}"))
+a_SYM = sp.Matrix(N, 1, lambda i, j: sp.Symbol(f"a{i}"))
+b_SYM = sp.Matrix(N, 1, lambda i, j: sp.Symbol(f"b{i}"))
+X_SYM = sp.Matrix(N, 1, lambda i, j: sp.Symbol(f"x{i}"))
+
+
+def sym_grad(expr):
+    return sp.Matrix([sp.diff(expr, v) for v in X_SYM])
+
+
+def test_ch02_standard_gradients_symbolically():
+    assert sym_grad((a_SYM.T * X_SYM)[0]) == a_SYM
+    quad = (X_SYM.T * A_SYM * X_SYM)[0]
+    assert sp.expand(sym_grad(quad) - (A_SYM + A_SYM.T) * X_SYM) == sp.zeros(N, 1)
+    r = A_SYM * X_SYM - b_SYM
+    lsq = (r.T * r)[0]
+    assert sp.expand(sym_grad(lsq) - 2 * A_SYM.T * r) == sp.zeros(N, 1)
+
+
+def test_ch02_standard_gradients_numerically_and_the_2Ax_mistake():
+    rng = np.random.default_rng(0)  # the chapter's draw
+    A, a, b, x0 = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)
+
+    def fd_grad(fun):
+        eye = np.eye(3)
+        return np.array([central(lambda s: fun(x0 + s * e), 0.0, 1e-5) for e in eye])
+
+    def rel(p, q):
+        return np.linalg.norm(p - q) / (np.linalg.norm(p) + np.linalg.norm(q))
+
+    assert rel(a, fd_grad(lambda v: a @ v)) < 1e-10
+    assert rel((A + A.T) @ x0, fd_grad(lambda v: v @ A @ v)) < 1e-10
+    assert rel(2 * A.T @ (A @ x0 - b), fd_grad(lambda v: np.sum((A @ v - b) ** 2))) < 1e-10
+    wrong = rel(2 * A @ x0, fd_grad(lambda v: v @ A @ v))
+    assert 0.15 < wrong < 0.25  # "off by about 20 %"
+    S = A + A.T  # for a symmetric matrix 2Sx is right
+    assert rel(2 * S @ x0, fd_grad(lambda v: v @ S @ v)) < 1e-10

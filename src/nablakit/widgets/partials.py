@@ -350,7 +350,7 @@ def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0
                        update)
 
 
-def mixed_partials_figure(g, *, half_width=1.0, n=101, h=1e-6):
+def mixed_partials_figure(g, *, half_width=1.0, n=81, h=1e-6):
     """Static figure of Clairaut's counterexample and its two mixed partials.
 
     Left: contour map of ``g``. Right: the numerical first partials along the
@@ -363,7 +363,7 @@ def mixed_partials_figure(g, *, half_width=1.0, n=101, h=1e-6):
         ``g(x, y)`` (scalar or vectorised), defined at the origin too.
     half_width : float, default 1.0
         The map shows ``[-half_width, half_width]**2``.
-    n : int, default 101
+    n : int, default 81
         Grid points per axis.
     h : float, default 1e-6
         Step of the centred differences for the first partials.
@@ -407,7 +407,7 @@ def mixed_partials_figure(g, *, half_width=1.0, n=101, h=1e-6):
     return fig
 
 
-def paths_figure(k, *, slopes=(0.0, 0.5, 1.0, -1.0), half_width=1.0, n=101):
+def paths_figure(k, *, slopes=(0.0, 0.5, 1.0, -1.0), half_width=1.0, n=81):
     """Static figure: ``k`` near the origin and its values along straight paths.
 
     Left: contour map of ``k`` with the paths ``y = m x`` drawn in. Right:
@@ -423,7 +423,7 @@ def paths_figure(k, *, slopes=(0.0, 0.5, 1.0, -1.0), half_width=1.0, n=101):
         The paths' slopes ``m``.
     half_width : float, default 1.0
         The map shows ``[-half_width, half_width]**2``.
-    n : int, default 101
+    n : int, default 81
         Grid points per axis (odd, so the origin is a grid point).
 
     Returns
