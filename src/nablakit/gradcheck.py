@@ -1,8 +1,9 @@
 """Gradient checking: compare an analytic gradient with centred differences.
 
 The relative error ``||a - b|| / (||a|| + ||b||)`` is scale-free: about
-``1e-7`` or less means a correct gradient in double precision, ``1e-2`` or
-more almost always a bug.
+``1e-7`` or less means a correct gradient in double precision, between
+``1e-7`` and ``1e-4`` deserves a closer look (kinks, a step too large), and
+above ``1e-4`` is almost always a bug.
 """
 
 from __future__ import annotations
