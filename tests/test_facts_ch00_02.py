@@ -49,6 +49,14 @@ def test_ch01_partials_of_running_example():
     assert np.isclose(central(lambda s: f01(1.0, s), 1.0), 1 + np.cos(1.0))
 
 
+def test_ch01_slice_shapes_described_in_the_caption():
+    y0, x0 = sp.symbols("y0 x0", real=True)
+    x_slice = F01.subs(y, y0)  # y0 x^2 + sin y0: opens up for y0 > 0, down for y0 < 0, flat for y0 = 0
+    assert sp.diff(x_slice, x, 2) == 2 * y0
+    assert sp.diff(F01.subs(y, 0), x) == 0
+    assert F01.subs(x, 0) == sp.sin(y)  # the y-slice at x0 = 0
+
+
 def test_ch01_try_it_partial_y_at_2_1():
     exact = sp.diff(F01, y).subs({x: 2, y: 1})
     assert sp.simplify(exact - (4 + sp.cos(1))) == 0

@@ -52,6 +52,7 @@ def test_tangent_teaser_has_labels_and_rejects_bad_start():
     ax = app.fig.axes[0]
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
     assert app.sliders["x0"].description
+    assert (app.sliders["x0"].min, app.sliders["x0"].max) == (-2.0, 2.0)  # "the slider stops at 2"
     with pytest.raises(ValueError, match="x0"):
         welcome.tangent_teaser(x0=5.0)
 
