@@ -21,6 +21,17 @@ def counts(app):
     return len(plt.get_fignums()), len(app.fig.axes)
 
 
+def count_redraws(app):
+    """Replace the canvas' draw_idle by a counter (the factory already drew once).
+
+    Keeps the tests fast under Agg, where draw_idle renders the whole figure,
+    and checks that every slider move asks for a redraw.
+    """
+    calls = []
+    app.fig.canvas.draw_idle = lambda *args, **kwargs: calls.append(1)
+    return calls
+
+
 def assert_no_callback_errors(app):
     assert not app.errors.outputs, f"a callback failed: {app.errors.outputs}"
 
@@ -36,6 +47,7 @@ def _close_figures():
 def test_tangent_teaser_moves_point_and_tangent_in_place():
     app = welcome.tangent_teaser()
     before = counts(app)
+    redraws = count_redraws(app)
     xs = app.artists["tangent"].get_xdata()
     for x0 in (-2.0, -0.5, 0.0, 1.3, 2.0):
         app.sliders["x0"].value = x0
@@ -43,6 +55,7 @@ def test_tangent_teaser_moves_point_and_tangent_in_place():
         assert np.allclose([px[0], py[0]], [x0, x0**2])
         assert np.allclose(app.artists["tangent"].get_ydata(), x0**2 + 2 * x0 * (xs - x0))
         assert f"{2 * x0:.1f}" in app.artists["label"].get_text()
+    assert len(redraws) == 5
     assert counts(app) == before
     assert_no_callback_errors(app)
 
@@ -149,8 +162,10 @@ def slices():
 def test_slice_explorer_moves_lines_slices_and_tangents(slices, x0, y0):
     app = slices
     before = counts(app)
+    redraws = count_redraws(app)
     app.sliders["x0"].value = x0
     app.sliders["y0"].value = y0
+    assert redraws or (x0, y0) == (1.0, 1.0)  # (1, 1) is where the explorer starts
     a = app.artists
     assert np.allclose(a["hline"].get_ydata(), [y0, y0])
     assert np.allclose(a["vline"].get_xdata(), [x0, x0])
@@ -171,6 +186,7 @@ def test_slice_explorer_moves_lines_slices_and_tangents(slices, x0, y0):
 
 def test_slice_explorer_accepts_a_scalar_only_function():
     app = partials.slice_explorer(g_scalar, xlim=(-1, 1), ylim=(-1, 1), x0=0.5, y0=0.5)
+    count_redraws(app)
     app.sliders["y0"].value = -0.25
     xs = app.artists["slice_x"].get_xdata()
     assert np.allclose(app.artists["slice_x"].get_ydata(), [g_scalar(v, -0.25) for v in xs])
@@ -190,6 +206,7 @@ def test_slice_explorer_validates_input():
 def test_secant_explorer_turns_secant_into_tangent(axis):
     app = partials.secant_explorer(f01, x0=1.0, y0=1.0, axis=axis)
     before = counts(app)
+    redraws = count_redraws(app)
     ts = app.artists["secant"].get_xdata()
     exact = 2.0 if axis == "x" else 1.0 + np.cos(1.0)
     move = (lambda s: f01(1.0 + s, 1.0)) if axis == "x" else (lambda s: f01(1.0, 1.0 + s))
@@ -203,6 +220,7 @@ def test_secant_explorer_turns_secant_into_tangent(axis):
         assert f"{quotient:.5f}" in app.artists["text"].get_text()
         errors.append(abs(quotient - exact))
     assert errors == sorted(errors, reverse=True) and errors[-1] < 2e-3
+    assert len(redraws) == 3  # the first value equals the start value: no change, no redraw
     assert np.allclose(app.artists["tangent"].get_ydata(), move(0.0) + exact * (ts - 1.0), atol=1e-6)
     assert counts(app) == before
     assert_no_callback_errors(app)
@@ -266,6 +284,7 @@ def test_gradient_explorer_moves_arrow_point_and_plane(explorer):
     name, app = explorer
     fun, grad = SURFACES[name]
     before = counts(app)
+    redraws = count_redraws(app)
     w = 0.5
     for x0, y0 in [(1.0, 0.5), (-1.5, 1.2), (0.0, 0.0), (2.0, -2.0), (0.3, -0.7)]:
         app.sliders["x0"].value = x0
@@ -289,6 +308,7 @@ def test_gradient_explorer_moves_arrow_point_and_plane(explorer):
         assert np.allclose(ly, y0) and np.allclose(lz, z0 + gx * (lx - x0))
         mx, my, mz = a["line_y"].get_data_3d()
         assert np.allclose(mx, x0) and np.allclose(mz, z0 + gy * (my - y0))
+    assert len(redraws) >= 4
     assert counts(app) == before
     assert_no_callback_errors(app)
 
