@@ -227,7 +227,7 @@ def test_batch_size_explorer_noise_shrinks_with_the_batch():
     w_star = np.linalg.solve(X.T @ X, X.T @ y)
     per_example = 2 * X * (X @ w_star - y)[:, None]  # gradient of each squared error at w*
     # Variance of a mean of b of the m per-example gradients drawn without replacement.
-    total_var = np.sum(np.var(per_example, axis=0, ddof=1))
+    total_var = np.sum(np.var(per_example, axis=0))  # population variance of the 40 gradients
     spreads = []
     for b in move(app, "batch_size", list(BATCH_SIZES)):
         cloud = app.artists["cloud"].get_offsets()
