@@ -116,7 +116,7 @@ def test_03_kinks_one_sided_slopes_and_subgradients():
     assert verdicts == {-0.5: False, 0.0: True, 0.5: True, 1.0: True, 1.5: False}
     for g in np.linspace(-1, 1, 9):
         assert np.all(np.abs(xs) >= g * xs)
-    for g in (-1.01, 1.01):
+    for g in (-1.5, -1.01, 1.01, 1.5):
         assert not np.all(np.abs(xs) >= g * xs)
     # For convex f, the one-sided slope along u is the largest g*u over the subdifferential.
     for u in (1, -1):
@@ -304,7 +304,8 @@ def test_05_softmax_cross_entropy_values():
     grad = losses.cross_entropy_grad(z, onehot)
     assert np.allclose(grad, p - onehot) and np.allclose(grad, [-0.295, 0.259, 0.035], atol=5e-4)
     assert grad.sum() == pytest.approx(0.0, abs=1e-15)
-    result = check_gradient(lambda v: losses.cross_entropy(v, onehot), lambda v: losses.cross_entropy_grad(v, onehot), z)
+    result = check_gradient(lambda v: losses.cross_entropy(v, onehot),
+                            lambda v: losses.cross_entropy_grad(v, onehot), z)
     assert result.passed and result.relative_error < 1e-10
     other = losses.cross_entropy_grad(z, np.array([0.0, 0.0, 1.0]))
     assert np.allclose(other, [0.705, 0.259, -0.965], atol=5e-4)
@@ -428,6 +429,23 @@ def test_05_sgd_plateau_and_full_batch(data):
     plateaus = [np.mean(regression.sgd_run(X, y, 0.1, 150, b, seed=0).excess[-50:]) for b in (1, 4, 16)]
     assert plateaus[0] > plateaus[1] > plateaus[2]
     assert np.allclose(regression.sgd_run(X, y, 0.1, 150, 40).excess, regression.gd_run(X, y, 0.1, 150).excess)
+
+
+def test_05_all_gradient_checks_have_relative_error_of_order_1e_11(data):
+    X, y = data
+    labels = (y > np.median(y)).astype(float)
+    z, onehot = np.array([2.0, 1.0, -1.0]), np.array([1.0, 0.0, 0.0])
+    w, b, x = (np.array(SALIENCY_MODEL[k], dtype=float) for k in ("w", "b", "x"))
+    checks = [
+        check_gradient(lambda v: losses.mse(X, y, v), lambda v: losses.mse_grad(X, y, v), np.zeros(2)),
+        check_gradient(lambda v: losses.logistic_loss(v, X, labels), lambda v: losses.logistic_grad(v, X, labels),
+                       np.array([-1.0, 0.5])),
+        check_gradient(lambda v: losses.cross_entropy(v, onehot), lambda v: losses.cross_entropy_grad(v, onehot), z),
+        check_gradient(lambda v: losses.mse(X, y, v) + losses.l2_penalty(v, 0.5),
+                       lambda v: losses.mse_grad(X, y, v) + losses.l2_grad(v, 0.5), np.array([1.0, 1.0])),
+        check_gradient(lambda v: losses.sigmoid(w @ v + b), lambda v: regression.logistic_input_gradient(w, b, v), x),
+    ]
+    assert all(c.passed and c.relative_error < 5e-11 for c in checks), [c.relative_error for c in checks]
 
 
 def test_05_input_gradient_and_saliency():

@@ -131,6 +131,7 @@ def test_level_value_explorer_moves_the_ellipse_and_its_normals():
         assert np.isclose(radius.min(), np.sqrt(c / 6.0), rtol=1e-3)
         q = app.artists["gradients"]
         feet = q.get_offsets()
+        assert feet.shape == (8, 2), "the caption promises eight arrows"
         assert np.allclose(5 * feet[:, 0] ** 2 + 4 * feet[:, 0] * feet[:, 1] + 2 * feet[:, 1] ** 2, c)
         assert np.allclose(np.column_stack([q.U, q.V]), 0.1 * 2 * feet @ A)
         # Normal: the arrows are perpendicular to the curve's direction at their feet.

@@ -286,7 +286,8 @@ def saliency_figure(model=None):
     ax_sal.bar(names, grad, color=colours)
     ax_sal.axhline(0.0, color="0.4", lw=1)
     ax_sal.grid(alpha=0.3, axis="y")
-    label_axes(ax_sal, "input feature", r"$\partial p / \partial x_j$", "Saliency: how the probability reacts to each input")
+    label_axes(ax_sal, "input feature", r"$\partial p / \partial x_j$",
+               "Saliency: how the probability reacts to each input")
     bars = ax_prob.bar(["before", f"after the step\n(ε = {eps:g})"], [p, p_new],
                        color=[PALETTE["bluish_green"], PALETTE["orange"]])
     for bar, value in zip(bars, (p, p_new)):
