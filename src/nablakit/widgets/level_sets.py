@@ -16,6 +16,7 @@ import numpy as np
 from nablakit._validate import as_float_array, check_positive
 from nablakit.calculus import level_tangent, unit_vector
 from nablakit.plotting import PALETTE
+from nablakit.training import angle_between  # re-exported: chapter 04 measures angles with it
 from nablakit.widgets._base import live_figure, new_figure
 
 __all__ = [
@@ -124,18 +125,6 @@ def quadratic_level_curve(A, c, n=200):
     t = np.linspace(0.0, 2.0 * np.pi, n)
     circle = np.stack([np.cos(t), np.sin(t)])
     return (np.sqrt(c) * V @ (circle / np.sqrt(lam)[:, None])).T
-
-
-def angle_between(u, v):
-    """Angle between two non-zero vectors, in degrees (0 to 180).
-
-    Examples
-    --------
-    >>> angle_between([1.0, 0.0], [1.0, 1.0])
-    45.0
-    """
-    cos = float(unit_vector(u) @ unit_vector(v))
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
 def level_value_explorer(c=2.0, A=EXAMPLE_MATRIX, *, arrows=8, arrow_scale=0.1):
