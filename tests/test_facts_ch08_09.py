@@ -249,3 +249,241 @@ def test_ch09_units(sample09):
     ngd = tr.gaussian_ngd_path(data, [-1.0, 2.0], 0.5, 20)
     assert np.allclose(tr.gaussian_ngd_path(10 * data, [-10.0, 20.0], 0.5, 20), 10 * ngd)
     assert (10 * data).std() ** 2 == pytest.approx(100 * data.std() ** 2)
+
+
+# =========================================================================== chapter 08
+
+from nablakit import depth as dp  # noqa: E402
+from nablakit import optimizers as opt  # noqa: E402
+from nablakit import testfunctions as tfn  # noqa: E402
+
+
+# ---- §1 critical points
+
+
+def test_ch08_critical_points_of_the_cubic():
+    import sympy as sp
+
+    t1, t2 = sp.symbols("theta1 theta2", real=True)
+    f = t1**3 - 3 * t1 + t2**2
+    points = sp.solve([sp.diff(f, t1), sp.diff(f, t2)], [t1, t2], dict=True)
+    assert sorted((p[t1], p[t2]) for p in points) == [(-1, 0), (1, 0)]
+    H = sp.hessian(f, (t1, t2))
+    assert H == sp.Matrix([[6 * t1, 0], [0, 2]])
+    at_min = np.array(H.subs({t1: 1, t2: 0}), dtype=float)
+    at_saddle = np.array(H.subs({t1: -1, t2: 0}), dtype=float)
+    assert np.allclose(np.linalg.eigvalsh(at_min), [2, 6]) and dp.classify_critical_point(at_min) == "minimum"
+    assert np.allclose(np.linalg.eigvalsh(at_saddle), [-6, 2]) and dp.classify_critical_point(at_saddle) == "saddle"
+    assert sp.limit(f.subs(t2, 0), t1, -sp.oo) == -sp.oo  # keeps dropping to the left
+
+
+def test_ch08_degenerate_examples_share_a_hessian():
+    import sympy as sp
+
+    x, y = sp.symbols("x y")
+    for f in (x**2 + y**4, x**2 - y**4):
+        assert sp.hessian(f, (x, y)).subs({x: 0, y: 0}) == sp.diag(2, 0)
+    assert dp.classify_critical_point(np.diag([2.0, 0.0])) == "degenerate"
+    assert dp.classify_critical_point(np.diag([2.0, -2.0])) == "saddle"
+
+
+# ---- §2 saddle
+
+
+def test_ch08_saddle_numbers():
+    L = tfn.saddle()
+    plain = opt.gradient_descent(L.grad, [1.0, 0.0], 0.1, 200)
+    assert plain[-1, 1] == 0.0 and plain[-1, 0] == pytest.approx(0.8**200) and 0.8**200 == pytest.approx(4e-20, rel=0.05)
+    assert np.log(1e6) / np.log(1.2) == pytest.approx(75.8, abs=0.05)
+    nudged = opt.gradient_descent(L.grad, [1.0, 1e-6], 0.1, 100)
+    noisy = opt.noisy_gd(L.grad, [1.0, 0.0], 0.1, 100, noise_std=0.01, rng=0)
+    first = lambda p: int(np.flatnonzero(np.abs(p[:, 1]) > 1)[0])  # noqa: E731
+    assert first(nudged) == 76 and first(noisy) == 45
+    assert np.allclose(nudged[1:10, 1] / nudged[:9, 1], 1.2)
+    assert 0.1 * 0.01 == pytest.approx(1e-3)
+
+
+# ---- §3 ravine
+
+
+def test_ch08_ravine_factors_and_limits():
+    expected = {1: (1.0, [0.8, 0.8]), 10: (0.1, [0.82, 0.8]), 100: (0.01, [0.982, 0.8])}
+    for kappa, (limit, factors) in expected.items():
+        H = tfn.ravine(kappa=kappa).hessian(np.zeros(2))
+        assert dp.max_stable_lr(H) == pytest.approx(limit)
+        assert np.allclose(dp.gd_contraction(H, 0.9 * limit)[1], factors)
+    # best flat-direction factor 1 - 2 eta at eta just below 1/kappa: about 1 - 2/kappa
+    assert 1 - 2 * (1 / 100) == pytest.approx(0.98)
+    assert dp.max_stable_lr(tfn.ravine(kappa=25).hessian(np.zeros(2))) == pytest.approx(0.04)
+
+
+def test_ch08_ravine_step_counts():
+    def settle(path, tf):
+        losses = tf.f(path.T)
+        bad = np.flatnonzero(~(losses < 1e-6))
+        return None if bad.size and bad[-1] == len(losses) - 1 else (int(bad[-1]) + 1 if bad.size else 0)
+
+    for kappa, (n_gd, n_mom) in {1: (35, 147), 10: (40, 160), 100: (419, 176)}.items():
+        tf = tfn.ravine(kappa=kappa)
+        lr = 0.9 / kappa
+        assert settle(opt.gradient_descent(tf.grad, [-2.0, 1.0], lr, 3000), tf) == n_gd
+        assert settle(opt.momentum(tf.grad, [-2.0, 1.0], lr, 3000, beta=0.9), tf) == n_mom
+    tf = tfn.ravine(kappa=100)
+    assert settle(opt.gradient_descent(tf.grad, [-2.0, 1.0], 1.05 / 100, 3000), tf) is None
+    assert settle(opt.momentum(tf.grad, [-2.0, 1.0], 1.05 / 100, 3000, beta=0.9), tf) is not None
+
+
+# ---- §4 race (individual optimiser runs, independent of the widget's stacking)
+
+RUNNERS = {"gradient descent": opt.gradient_descent, "momentum": opt.momentum, "RMSProp": opt.rmsprop, "Adam": opt.adam}
+STARTS = {"rosenbrock": [(-1.5, 2.0), (-1.0, -0.5), (1.8, 3.2)], "beale": [(1.0, 1.5), (-2.0, 2.0), (2.0, -1.5)]}
+
+
+def final_losses(name, optimizer, lr, steps):
+    tf = tfn.get_test_function(name)
+    out = []
+    for s in STARTS[name]:
+        last = RUNNERS[optimizer](tf.grad, s, lr, steps)[-1]
+        out.append(float(tf.f(last)) if np.all(np.isfinite(last)) else np.nan)
+    return np.array(out)
+
+
+def test_ch08_rosenbrock_race_statements():
+    gd = final_losses("rosenbrock", "gradient descent", 1e-3, 1500)
+    assert np.all((gd > 0.06) & (gd < 0.7))
+    assert np.isnan(final_losses("rosenbrock", "gradient descent", 3e-3, 1500)).sum() == 2
+    assert np.all(final_losses("rosenbrock", "momentum", 1e-3, 1500) < 1e-4)
+    assert np.all(final_losses("rosenbrock", "Adam", 0.1, 1500) < 1e-3)
+    rms = final_losses("rosenbrock", "RMSProp", 0.1, 1500)
+    assert np.all((rms > 0.5) & (rms < 2.0))
+
+
+def test_ch08_beale_race_statements():
+    tf = tfn.beale()
+    middle = STARTS["beale"][1]
+    # the flat valley: almost every run from (-2, 2) ends far left of the minimum with loss near 1
+    far = finite = 0
+    for o in RUNNERS:
+        for lr in (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 1e-1):  # the widget's learning rates
+            last = RUNNERS[o](tf.grad, middle, lr, 600)[-1]
+            if np.all(np.isfinite(last)):
+                finite += 1
+                far += int(last[0] < 0)
+    assert far >= 16 and finite - far == 2, "all but the two momentum runs end in the left valley"
+    for lr in (3e-4, 1e-3):
+        last = opt.momentum(tf.grad, middle, lr, 600)[-1]
+        assert last[0] > 2.5 and tf.f(last) < 0.05
+    adam = final_losses("beale", "Adam", 0.1, 600)
+    assert adam[0] < 1e-3 and adam[2] < 1e-3
+
+
+def test_ch08_beale_valley_floor():
+    # along theta2 = 1 + s / |theta1|, theta1 -> -inf the residuals tend to c_i - i s; best s gives ~0.45
+    c = np.array([1.5, 2.25, 2.625])
+    i = np.arange(1, 4)
+    s = (i @ c) / (i @ i)
+    floor = float(np.sum((c - i * s) ** 2))
+    assert floor == pytest.approx(0.45, abs=0.005)
+    tf = tfn.beale()
+    x = -1e4
+    assert float(tf.f([x, 1 - s / x])) == pytest.approx(floor, abs=1e-3)
+
+
+# ---- §5 gradient flow
+
+
+def test_ch08_gradient_flow_numbers():
+    tf = tfn.ravine(kappa=5)
+    A = tf.hessian(np.zeros(2))
+    start = np.array([-2.0, 1.0])
+    for t in (0.1, 0.8):
+        assert np.allclose(dp.quadratic_gradient_flow(A, start, [t])[0], [-2 * np.exp(-2 * t), np.exp(-10 * t)])
+    exact = dp.quadratic_gradient_flow(A, start, [0.8])[0]
+    etas = [0.16, 0.08, 0.04, 0.01]
+    errors = [np.linalg.norm(opt.gradient_descent(tf.grad, start, eta, round(0.8 / eta))[-1] - exact) for eta in etas]
+    assert errors[-1] < 0.01
+    assert errors[2] / errors[3] == pytest.approx(4, rel=0.1), "error proportional to eta"
+    assert 1 - 10 * 0.16 == pytest.approx(-0.6)
+    assert dp.max_stable_lr(A) == pytest.approx(0.2)
+
+
+# ---- §6 depth
+
+
+def test_ch08_depth_numbers():
+    a, g = dp.sigmoid_chain(20)
+    assert 0.25**20 == pytest.approx(9e-13, rel=0.02)
+    assert g[0] == pytest.approx(1.3e-13, rel=0.03)
+    fixed = a[-1]
+    assert fixed == pytest.approx(0.659, abs=5e-4) and 1 / (1 + np.exp(-fixed)) == pytest.approx(fixed, abs=1e-9)
+    assert fixed * (1 - fixed) == pytest.approx(0.225, abs=5e-4)
+    assert dp.sigmoid_chain(50)[1][0] == pytest.approx(4.5e-33, rel=0.02)
+    assert 0.9**50 == pytest.approx(0.00515, rel=1e-3) and round(1.1**50) == 117
+    assert dp.recurrence_grad_norms(dp.scaled_rotation(1.1), 30)[0] == pytest.approx(17.4, abs=0.05)
+
+
+# ---- §7 diagnostic and §8 slice
+
+
+@pytest.fixture(scope="module")
+def network_runs():
+    from nablakit import training as tr
+    from nablakit.networks import init_mlp, n_params
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(64, 1))
+    y = np.sin(3 * X[:, 0]) + 0.1 * rng.normal(size=64)
+    p0 = init_mlp(1, 16, 1, rng=1)
+    assert n_params(p0) == 49
+    runs = {key: tr.train_mlp(p0, X, y, lr, 600, batch_size=bs, rng=2)
+            for key, (lr, bs) in {"0.1": (0.1, None), "0.5": (0.5, None), "1.0": (1.0, None), "sgd": (0.1, 8)}.items()}
+    return X, y, runs
+
+
+def test_ch08_gradient_norm_diagnostic(network_runs):
+    _, _, runs = network_runs
+    G = runs["0.1"][1]["grad_norm"]
+    assert G[0] == pytest.approx(3.3, abs=0.05) and G[10] < 0.08
+    assert np.all((G[10:250] > 0.04) & (G[10:250] < 0.08))
+    assert G[-1] == pytest.approx(0.007, abs=0.0005)
+    G5 = runs["0.5"][1]["grad_norm"]
+    assert any(G5[t] > 10 * G5[t - 5] for t in range(90, 111))
+    L5 = runs["0.5"][1]["loss"]
+    jumps = [t for t in range(5, 601) if L5[t] > 2 * L5[t - 5] and not L5[t - 1] > 2 * L5[t - 6]]
+    assert len(jumps) >= 3, "recurring spikes"
+    L1 = runs["1.0"][1]["loss"]
+    assert np.flatnonzero(np.isnan(L1))[0] <= 10 and np.nanmax(L1) > 1e3
+    Gs = runs["sgd"][1]["grad_norm"][100:]
+    assert np.mean((Gs > 0.1) & (Gs < 0.7)) > 0.85
+    assert runs["sgd"][1]["loss"][-1] == pytest.approx(runs["0.1"][1]["loss"][-1], rel=0.1)
+
+
+def test_ch08_slice_statements(network_runs):
+    from nablakit import training as tr
+    from nablakit.landscape import filter_normalized_direction, plane_slice
+    from nablakit.networks import flatten_params, mlp_loss
+
+    X, y, runs = network_runs
+    trained = runs["0.1"][0]
+
+    def direction(seed):
+        dW1, db1, dW2, db2 = filter_normalized_direction(
+            [trained["W1"].T, trained["b1"], trained["W2"].T, trained["b2"]], seed)
+        return flatten_params({"W1": dW1.T, "b1": db1, "W2": dW2.T, "b2": db2})
+
+    ab = np.linspace(-1, 1, 41)
+    center, d1, d2 = flatten_params(trained), direction(3), direction(4)
+    Z = plane_slice(lambda th: tr.mlp_loss_stack(th, trained, X, y), center, d1, d2, ab, ab, batched=True)
+    assert Z.shape == (41, 41) and Z.size == 1681
+    assert Z[20, 20] == pytest.approx(mlp_loss(trained, X, y), rel=1e-12)
+    assert Z.argmin() == 20 * 41 + 20, "the trained point is the lowest grid point"
+    # filter normalisation: each unit's incoming-weight block of d has the norm of the weights
+    W1_part = d1[:16].reshape(1, 16)
+    assert np.allclose(np.linalg.norm(W1_part, axis=0), np.linalg.norm(trained["W1"], axis=0))
+    # a discrete saddle near (0.65, 0): max along alpha, min along beta
+    saddles = [(ab[i], ab[j]) for j in range(1, 40) for i in range(1, 40)
+               if Z[j, i] < min(Z[j - 1, i], Z[j + 1, i]) and Z[j, i] > max(Z[j, i - 1], Z[j, i + 1])]
+    assert any(abs(a - 0.65) <= 0.1 and abs(b) <= 0.1 for a, b in saddles)
+    # a second valley on the left whose floor is almost as low
+    left = Z[:, ab < -0.7]
+    assert left.min() < 1.6 * Z[20, 20]

@@ -110,3 +110,93 @@ def test_natural_gradient_paths_swap_precomputed_data(gaussian_sample):
 def test_natural_gradient_paths_rejects_unknown_step(gaussian_sample):
     with pytest.raises(ValueError, match="lr must be one of"):
         wt.natural_gradient_paths(gaussian_sample, lr=0.33)
+
+
+# --------------------------------------------------------------------------- chapter 08
+
+from nablakit import optimizers as opt  # noqa: E402
+from nablakit import testfunctions as tfn  # noqa: E402
+from nablakit.widgets import landscapes as wl  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ravine_app():
+    return wl.ravine_explorer(kappa=10, fraction=0.9, steps=120)
+
+
+def test_ravine_explorer_paths_levels_and_losses(ravine_app):
+    app = ravine_app
+
+    def check(_):
+        kappa, fraction = app.sliders["kappa"].value, app.sliders["fraction"].value
+        tf = tfn.ravine(kappa=kappa)
+        lr = fraction * 2 / (2 * max(1, kappa))
+        gd = opt.gradient_descent(tf.grad, [-2.0, 1.0], lr, 120)
+        mom = opt.momentum(tf.grad, [-2.0, 1.0], lr, 120, beta=0.9)
+        assert np.allclose(app.artists["path_gd"].get_xydata(), gd, equal_nan=True)
+        assert np.allclose(app.artists["path_momentum"].get_xydata(), mom, equal_nan=True)
+        x, yv = app.artists["loss_gd"].get_data()
+        assert np.allclose(yv, tf.f(gd.T), equal_nan=True) and np.array_equal(x, np.arange(121))
+        assert np.allclose(app.artists["loss_momentum"].get_ydata(), tf.f(mom.T), equal_nan=True)
+        values = [float(tf.f(np.array(line.get_data()))[0]) for line in app.artists["levels"]]
+        for line, c in zip(app.artists["levels"], values):
+            assert np.allclose(tf.f(np.array(line.get_data())), c), "each level line must be a level set"
+        assert f"κ = {kappa}," in app.artists["label"].get_text()
+
+    move_and_check(app, "kappa", [1, 100, 20], check)
+    move_and_check(app, "fraction", [0.25, 1.05, 0.9], check)
+
+
+def test_ravine_explorer_step_counts_in_label(ravine_app):
+    app = ravine_app
+    app.sliders["fraction"].value = 0.9
+    for kappa, (n_gd, n_mom) in {1: (35, 147), 10: (40, 160), 100: (419, 176)}.items():
+        app.sliders["kappa"].value = kappa
+        text = app.artists["label"].get_text()
+        assert f"gradient descent: {n_gd} steps" in text and f"momentum (β = 0.9): {n_mom} steps" in text
+        # independent count with the package optimiser
+        tf = tfn.ravine(kappa=kappa)
+        losses = tf.f(opt.gradient_descent(tf.grad, [-2.0, 1.0], 0.9 / kappa, 3000).T)
+        assert np.flatnonzero(losses >= 1e-6)[-1] + 1 == n_gd
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "beale"])
+def test_optimizer_race_shows_the_chosen_runs(name):
+    app = wl.optimizer_race(name, steps=40)
+    tf = tfn.get_test_function(name)
+    runners = {"gradient descent": opt.gradient_descent, "momentum": opt.momentum,
+               "RMSProp": opt.rmsprop, "Adam": opt.adam}
+
+    def check(_):
+        o, lr = app.sliders["optimizer"].value, app.sliders["lr"].value
+        for line, loss_line, start in zip(app.artists["paths"], app.artists["losses"], wl.RACE_STARTS[name]):
+            ref = runners[o](tf.grad, start, lr, 40)
+            assert np.allclose(line.get_xydata(), ref, rtol=1e-9, atol=1e-12, equal_nan=True)
+            assert np.allclose(loss_line.get_ydata(), tf.f(ref.T), rtol=1e-9, equal_nan=True)
+        assert app.artists["label"].get_text().startswith(f"{o}, η = {lr:g}")
+
+    move_and_check(app, "optimizer", ["momentum", "RMSProp", "Adam"], check)
+    move_and_check(app, "lr", [1e-4, 3e-3, 0.1], check)
+
+
+def test_depth_explorer_curves():
+    app = wl.depth_explorer(depth=20)
+
+    def check(L):
+        k = np.arange(L + 1)
+        assert np.allclose(app.artists["rho_0.9"].get_ydata(), 0.9 ** (L - k))
+        assert np.allclose(app.artists["rho_1.1"].get_ydata(), 1.1 ** (L - k))
+        assert np.allclose(app.artists["bound"].get_ydata(), 0.25 ** (L - k))
+        # independent chain rule for the sigmoid chain with weight 1, bias 0, input 0
+        a, factors = 0.0, []
+        for _ in range(L):
+            s = 1 / (1 + np.exp(-a))
+            factors.append(s * (1 - s))
+            a = s
+        expected = [np.prod(factors[j:]) for j in range(L)] + [1.0]
+        assert np.allclose(app.artists["sigmoid"].get_ydata(), expected, rtol=1e-10)
+        assert f"L = {L}:" in app.artists["label"].get_text()
+
+    move_and_check(app, "depth", [1, 7, 50, 20], check)
+    with pytest.raises(ValueError, match="depth"):
+        wl.depth_explorer(depth=0)
