@@ -112,6 +112,14 @@ def test_ch09_checkpoint_growth_rates():
 # ---- §4 float16
 
 
+def test_ch09_float16_format_and_exact_scaling():
+    info = np.finfo(np.float16)
+    assert (info.nexp, info.nmant) == (5, 10), "5 exponent bits, 10 fraction bits"
+    assert tr.float16_roundtrip([65519.0])[0] == 65504.0 and np.isinf(tr.float16_roundtrip([65520.0])[0])
+    x = np.random.default_rng(3).normal(size=1000) * 1e-6
+    assert np.array_equal((x * 2.0**16) / 2.0**16, x), "scaling by a power of two is exact"
+
+
 def test_ch09_float16_range():
     info = np.finfo(np.float16)
     assert float(info.smallest_subnormal) == 2.0**-24 == pytest.approx(5.96e-8, rel=1e-3)
