@@ -201,3 +201,19 @@ def test_expect_no_call_and_substituted():
             assert ns["mse_grad"] == "reference"
             1 / 0
     assert ns == {"mse_grad": "student"}
+
+
+def test_short_tracebacks_sets_plain_mode_inside_ipython(monkeypatch):
+    import IPython
+
+    assert checks.short_tracebacks() is False
+
+    class FakeTB:
+        mode = None
+
+        def set_mode(self, mode):
+            self.mode = mode
+
+    shell = types.SimpleNamespace(InteractiveTB=FakeTB())
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    assert checks.short_tracebacks() is True and shell.InteractiveTB.mode == "Plain"

@@ -10,6 +10,21 @@ The reference derivatives here are computed by this module's own centred
 differences, so a submission that replaces :mod:`nablakit.numdiff` cannot
 change what it is compared with.
 
+How an exercise notebook uses it:
+
+- the locked imports cell runs ``from nablakit import checks`` and
+  ``checks.short_tracebacks()``, so that a failing visible check never
+  prints the neighbouring (hidden) lines of its cell;
+- visible checks compare with references that reveal no formula
+  (:func:`reference_gradient`, :func:`reference_hessian`,
+  :func:`reference_directional`, :func:`scaled_variants` of them) and pass
+  known wrong variants as ``misconceptions``;
+- hidden checks sit inside ``### BEGIN HIDDEN TESTS`` and
+  ``with checks.hidden_tests():``, draw fresh points from a seeded
+  ``np.random.default_rng``, and report failures without their code;
+- parts whose answer nablakit itself contains call
+  :func:`reject_package_answer` first.
+
 Examples
 --------
 >>> import numpy as np
@@ -53,6 +68,7 @@ __all__ = [
     "hidden_tests",
     "HiddenTestFailure",
     "substituted",
+    "short_tracebacks",
     "code_names",
     "expect_no_call",
     "reject_package_answer",
@@ -794,3 +810,33 @@ def expect_quiet(func, *args, what, mistake=None, **kwargs):
             message += f". Recognised mistake: {mistake}."
         raise AssertionError(message)
     return result
+
+
+def short_tracebacks():
+    """Make IPython show only the failing line of each frame in a traceback.
+
+    By default IPython prints several source lines around the line that
+    failed. In an exercise's check cell those neighbours can be the first
+    lines of the hidden tests, so the exercises call this once, in their
+    imports cell, and every traceback shows just the lines that failed (as
+    plain Python does). Outside IPython it does nothing.
+
+    Returns
+    -------
+    bool
+        True if IPython's traceback mode was set.
+
+    Examples
+    --------
+    >>> short_tracebacks()  # not inside IPython here
+    False
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.InteractiveTB.set_mode(mode="Plain")
+    return True

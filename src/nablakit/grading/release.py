@@ -68,7 +68,7 @@ def run_nbgrader(args, course_root=PROJECT_ROOT, *, check=True, extra_env=None):
     check : bool, default True
         Raise ``RuntimeError`` with nbgrader's output if it fails.
     extra_env : dict, optional
-        Variables added to the environment.
+        Variables added to the environment; a value of None removes the variable.
 
     Returns
     -------
@@ -78,7 +78,11 @@ def run_nbgrader(args, course_root=PROJECT_ROOT, *, check=True, extra_env=None):
     if not (cwd / "nbgrader_config.py").is_file():
         raise FileNotFoundError(f"course_root must contain autograder/nbgrader_config.py; not found under {course_root}")
     env = nbgrader_env()
-    env.update(extra_env or {})
+    for key, value in (extra_env or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     result = subprocess.run(
         [str(Path(sys.executable).parent / "nbgrader"), *map(str, args)],
         cwd=cwd, env=env, capture_output=True, text=True,

@@ -1,0 +1,537 @@
+"""Trial submissions for the nbgrader pipeline test, one entry per exercise.
+
+``tests/test_exercise_pipeline.py`` builds, for every exercise folder, a
+student who submits the instructor's solution with some answer cells
+replaced (by ``grade_id``) and checks how the autograder treats them:
+
+``wrong``
+    At least two cases, one per misconception the exercise card names. Each
+    is ``{"misconception": text, "part": grade_id, "answers": {...}}``: the
+    submission must score strictly between 0 and full marks, the test cell
+    ``part`` must earn 0, and ``text`` must appear in the feedback.
+``hardcoded``
+    ``{"part": grade_id, "answers": {...}}``: right numbers typed in for the
+    visible check points only. The visible checks pass, a hidden check fails,
+    so ``part`` earns 0 and its error is a ``HiddenTestFailure``.
+``imported``
+    ``{"part": grade_id, "answers": {...}}`` or None: the answer imported from
+    nablakit (where the package has it). ``part`` earns 0 and says why.
+
+To add an exercise, add its entry here; the pipeline test picks the folder
+up by itself and fails until the entry exists.
+"""
+
+CASES = {}
+
+CASES["ex01-partial-derivatives"] = {
+    "wrong": [
+        {
+            "misconception": "missing chain-rule factor 2*w1",
+            "part": "ex01-d-grad-L",
+            "answers": {"ex01-d-grad-answer": """
+                def grad_L(w):
+                    w1, w2 = w
+                    inner = w1**2 - w2
+                    return np.array([2 * inner, -2 * inner + 2 * (w2 - 1)])
+            """},
+        },
+        {
+            "misconception": "missing the saddle point",
+            "part": "ex01-d-critical-points",
+            "answers": {"ex01-d-points-answer": "critical_points_L = [(1.0, 1.0), (-1.0, 1.0)]"},
+        },
+        {
+            "misconception": "differentiated in one variable only",
+            "part": "ex01-c-d2f-dxdy",
+            "answers": {"ex01-c-answer": """
+                def d2f_dxdy(x, y, z):
+                    return 3 * x**2 * y**2 - z * np.exp(x * z)
+
+
+                def d2f_dydx(x, y, z):
+                    return 6 * x**2 * y
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex01-a-df-dx",
+        "answers": {"ex01-a-answer": """
+            def df_dx(x, y, z):
+                known = {(1.0, 2.0, 0.5): 11.175639364649935, (-0.7, 1.3, -1.1): 4.860042879163407,
+                         (0.4, -0.9, 2.0): -4.062281856984936}
+                return known.get((x, y, z), 0.0)
+
+
+            def df_dy(x, y, z):
+                return 2 * x**3 * y + 2 * y / (y**2 + z**2)
+
+
+            def df_dz(x, y, z):
+                return -x * np.exp(x * z) + 2 * z / (y**2 + z**2)
+        """},
+    },
+    # nablakit has no ready-made answer for these partial derivatives.
+    "imported": None,
+}
+
+CASES["ex02-gradient-geometry"] = {
+    "wrong": [
+        {
+            "misconception": "not normalised",
+            "part": "ex02-b-steepest-ascent",
+            "answers": {"ex02-b-answer": """
+                def steepest_ascent(p):
+                    g = grad_f(p)
+                    return None if np.allclose(g, 0) else g
+            """},
+        },
+        {
+            "misconception": "points on the circle x^2 + y^2 = c",
+            "part": "ex02-c-level-curve",
+            "answers": {"ex02-c-curve-answer": """
+                def level_curve(c, n):
+                    angle = np.linspace(0, 2 * np.pi, n, endpoint=False)
+                    return np.sqrt(c) * np.column_stack([np.cos(angle), np.sin(angle)])
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex02-a-grad-f",
+        "answers": {"ex02-a-answer": """
+            def grad_f(p):
+                known = {(1.0, -1.0): (1.0, -1.0), (0.0, 0.0): (0.0, 0.0), (2.0, 3.0): (7.0, 8.0)}
+                return known.get(tuple(float(t) for t in p), (0.0, 0.0))
+        """},
+    },
+    "imported": {
+        "part": "ex02-b-steepest-ascent",
+        "answers": {"ex02-b-answer": """
+            from nablakit.calculus import steepest_ascent as package_steepest_ascent
+
+
+            def steepest_ascent(p):
+                return package_steepest_ascent(grad_f(p))
+        """},
+    },
+}
+
+CASES["ex03-directional-derivatives"] = {
+    "wrong": [
+        {
+            "misconception": "accepting a non-unit u",
+            "part": "ex03-d-function",
+            "answers": {"ex03-d-function-answer": """
+                def directional_derivative(grad, u):
+                    return float(np.dot(grad, u))
+            """},
+        },
+        {
+            "misconception": "used v without normalising it",
+            "part": "ex03-d-values",
+            "answers": {"ex03-d-values-answer": """
+                D_along_34 = float(grad_f_at_a @ np.array([3.0, 4.0]))
+                D_along_11 = float(grad_f_at_a @ np.array([1.0, 1.0]))
+            """},
+        },
+        {
+            "misconception": "u_max and u_min swapped",
+            "part": "ex03-b-directions",
+            "answers": {"ex03-b-answer": """
+                u_max, u_min = np.array([1.0, 0.0]), np.array([-1.0, 0.0])
+                D_max, D_min = 1.0, -1.0
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex03-d-function",
+        "answers": {"ex03-d-function-answer": """
+            def directional_derivative(grad, u):
+                if abs(np.linalg.norm(u) - 1) > 1e-8:
+                    raise ValueError("u must be a unit vector")
+                known = {0.921061: -1.1972771888419835, -0.970958: 0.8791182218634379, 0.540302: -0.5403023058681398}
+                return known.get(round(float(u[0]), 6), 0.0)
+        """},
+    },
+    "imported": {
+        "part": "ex03-d-function",
+        "answers": {"ex03-d-function-answer": "from nablakit.calculus import directional_derivative"},
+    },
+}
+
+CASES["ex04-matrix-calculus"] = {
+    "wrong": [
+        {
+            "misconception": "2Ax holds only for a symmetric A",
+            "part": "ex04-b-grad-quadratic",
+            "answers": {"ex04-b-answer": """
+                def grad_quadratic(A, x):
+                    return 2 * np.asarray(A) @ np.asarray(x)
+            """},
+        },
+        {
+            "misconception": "missing the 1/m factor",
+            "part": "ex04-d-mse-gradient",
+            "answers": {"ex04-d-gradient-answer": """
+                def mse_gradient(X, y, w):
+                    return 2 * X.T @ (X @ w - y)
+            """},
+        },
+        {
+            "misconception": "explicit matrix inverse",
+            "part": "ex04-d-normal-equation",
+            "answers": {"ex04-d-solution-answer": """
+                def normal_equation_solution(X, y):
+                    return np.linalg.inv(X.T @ X) @ X.T @ y
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex04-b-grad-quadratic",
+        "answers": {"ex04-b-answer": """
+            def grad_quadratic(A, x):
+                known = {(2.0, 1.0, 1.0, 3.0): [0.0, -5.0], (2.0, 1.0, -3.0, 4.0): [4.0, -9.0],
+                         (0.0, 1.0, 2.0, 0.0, 1.0, 0.0, -1.0, 0.5, 1.0): [1.0, 4.5, 0.0]}
+                return np.array(known.get(tuple(np.ravel(A)), np.zeros(len(x))))
+        """},
+    },
+    "imported": {
+        "part": "ex04-d-mse-gradient",
+        "answers": {"ex04-d-gradient-answer": "from nablakit.losses import mse_grad as mse_gradient"},
+    },
+}
+
+CASES["ex05-linear-regression"] = {
+    "wrong": [
+        {
+            "misconception": "missing the 1/m factor",
+            "part": "ex05-b-mse-grad",
+            "answers": {"ex05-b-answer": """
+                def mse_grad(X, y, w):
+                    return 2 * X.T @ (X @ w - y)
+            """},
+        },
+        {
+            "misconception": "missing the factor 2",
+            "part": "ex05-b-mse-grad",
+            "answers": {"ex05-b-answer": """
+                def mse_grad(X, y, w):
+                    return X.T @ (X @ w - y) / len(y)
+            """},
+        },
+        {
+            "misconception": "sign flipped",
+            "part": "ex05-b-mse-grad",
+            "answers": {"ex05-b-answer": """
+                def mse_grad(X, y, w):
+                    return 2 / len(y) * X.T @ (y - X @ w)
+            """},
+        },
+        {
+            "misconception": "the initial loss MSE(w0) is missing",
+            "part": "ex05-c-gradient-descent",
+            "answers": {"ex05-c-answer": """
+                def gradient_descent(X, y, lr, steps):
+                    w = np.zeros(X.shape[1])
+                    losses = []
+                    for _ in range(steps):
+                        w = w - lr * mse_grad(X, y, w)
+                        losses.append(mse(X, y, w))
+                    return w, losses
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex05-b-mse-grad",
+        "answers": {"ex05-b-answer": """
+            def mse_grad(X, y, w):
+                known = {
+                    (0.0, 0.0, 0.0): [-4.713950789421292, 1.9318072523138283, -0.7022800806819072],
+                    (1.0, 1.0, 1.0): [-2.264212955006479, 4.130140207428378, 1.2615015247344958],
+                    (2.0, -1.0, 0.5): [0.01146241738485181, 0.09106542225841001, 0.09608205899064255],
+                }
+                return np.array(known.get(tuple(np.round(w, 9)), np.zeros(len(w))))
+        """},
+    },
+    "imported": {
+        "part": "ex05-b-mse-grad",
+        "answers": {"ex05-b-answer": "from nablakit.losses import mse_grad"},
+    },
+}
+
+CASES["ex06-gradient-checking"] = {
+    "wrong": [
+        {
+            "misconception": "forward differences (one-sided, error of order h)",
+            "part": "ex06-a-numerical-gradient",
+            "answers": {"ex06-a-answer": """
+                def numerical_gradient(f, x, h=1e-5):
+                    x = np.array(x, dtype=float)
+                    grad = np.zeros_like(x)
+                    fx = f(x)
+                    for idx in np.ndindex(x.shape):
+                        step = np.zeros_like(x)
+                        step[idx] = h
+                        grad[idx] = (f(x + step) - fx) / h
+                    return grad
+            """},
+        },
+        {
+            "misconception": "modifying x in place",
+            "part": "ex06-a-in-place",
+            "answers": {"ex06-a-answer": """
+                def numerical_gradient(f, x, h=1e-5):
+                    grad = np.zeros(x.shape)
+                    for idx in np.ndindex(x.shape):
+                        old = x[idx]
+                        x[idx] = old + h
+                        f_plus = f(x)
+                        x[idx] = old - h
+                        f_minus = f(x)
+                        x[idx] = old
+                        grad[idx] = (f_plus - f_minus) / (2 * h)
+                    return grad
+            """},
+        },
+        {
+            "misconception": "absolute error",
+            "part": "ex06-b-relative-error",
+            "answers": {"ex06-b-relative-error-answer": """
+                def relative_error(a, b):
+                    return float(np.linalg.norm(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)))
+            """},
+        },
+        {
+            "misconception": "missing 1/m (sum over the samples instead of the mean)",
+            "part": "ex06-d-grad",
+            "answers": {"ex06-d-grad-answer": """
+                def logistic_grad(w, X, y):
+                    p = 0.5 * (1.0 + np.tanh(0.5 * (X @ w)))
+                    return X.T @ (p - y)
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex06-b-lsq",
+        "answers": {"ex06-b-lsq-grad-answer": """
+            def lsq_grad(w):
+                if np.allclose(w, [0.49560327678002974, 0.3181445011036235, -0.254527904507233, 1.8140779814742283]):
+                    return np.array([17.089939400793455, 24.38064405060296, -4.054768189293768, 40.49867318824949])
+                return np.zeros(4)
+        """},
+    },
+    "imported": {
+        "part": "ex06-a-numerical-gradient",
+        "answers": {"ex06-a-answer": "from nablakit.numdiff import numerical_gradient"},
+    },
+}
+
+CASES["ex07-softmax-gradient"] = {
+    "wrong": [
+        {
+            "misconception": "missing the -p p^T term",
+            "part": "ex07-a-jacobian",
+            "answers": {"ex07-a-jacobian-answer": """
+                def softmax_jacobian(z):
+                    return np.diag(softmax(z))
+            """},
+        },
+        {
+            "misconception": "sign of p - y flipped",
+            "part": "ex07-b-ce-grad",
+            "answers": {"ex07-b-answer": """
+                def ce_grad(z, y):
+                    return np.asarray(y, dtype=float) - softmax(z)
+            """},
+        },
+        {
+            "misconception": "exponentiating large logits directly (overflow)",
+            "part": "ex07-a-softmax",
+            "answers": {"ex07-a-softmax-answer": """
+                def softmax(z):
+                    e = np.exp(np.asarray(z, dtype=float))
+                    return e / e.sum()
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex07-b-ce-grad",
+        "answers": {"ex07-b-answer": """
+            def ce_grad(z, y):
+                if np.allclose(z, [1.5, -0.5, 0.2, 0.9]) and np.argmax(y) == 2:
+                    return np.array([0.5110701075658441, 0.06916581776118963, -0.8607171472189948, 0.28048122189196095])
+                return np.zeros(len(z))
+        """},
+    },
+    "imported": {
+        "part": "ex07-a-softmax",
+        "answers": {"ex07-a-softmax-answer": "from nablakit.losses import softmax"},
+    },
+}
+
+CASES["ex08-natural-gradient"] = {
+    "wrong": [
+        {
+            "misconception": "plain gradient instead of the natural gradient",
+            "part": "ex08-c-natural-gradient",
+            "answers": {"ex08-c-answer": """
+                def natural_gradient(data, mu, sigma):
+                    return loglik_grad(data, mu, sigma)
+            """},
+        },
+        {
+            "misconception": "per-observation Fisher F used with the gradient of all m observations",
+            "part": "ex08-c-natural-gradient",
+            "answers": {"ex08-c-answer": """
+                def natural_gradient(data, mu, sigma):
+                    return np.linalg.solve(fisher_information(sigma), loglik_grad(data, mu, sigma))
+            """},
+        },
+        {
+            "misconception": "plain and natural gradient swapped",
+            "part": "ex08-d-ngd-path",
+            "answers": {"ex08-d-paths-answer": """
+                def ascent_path(direction):
+                    path = [theta0]
+                    for _ in range(T):
+                        path.append(path[-1] + lr * direction(*path[-1]))
+                    return np.array(path)
+
+
+                gd_path = ascent_path(lambda mu, sigma: loglik_grad(data_d, mu, sigma) / data_d.size)
+                ngd_path = gd_path.copy()
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex08-a-loglik-grad",
+        "answers": {"ex08-a-answer": """
+            def loglik_grad(data, mu, sigma):
+                known = {(1.0, 0.7): [3.877551020408164, 1.66180758017493], (-0.5, 2.0): [2.725, -0.1612499999999999]}
+                return np.array(known.get((mu, sigma), [0.0, 0.0]))
+        """},
+    },
+    "imported": {
+        "part": "ex08-b-fisher",
+        "answers": {"ex08-b-answer": "from nablakit.training import gaussian_fisher as fisher_information"},
+    },
+}
+
+CASES["ex09-clipping-accumulation"] = {
+    "wrong": [
+        {
+            "misconception": "value clipping (each entry cut to [-c, c]) turns the direction",
+            "part": "ex09-a-clip-large",
+            "answers": {"ex09-a-answer": """
+                def clip_by_global_norm(grads, max_norm):
+                    arrays = [np.asarray(g, dtype=float) for g in grads]
+                    total = float(np.sqrt(sum(np.sum(g * g) for g in arrays)))
+                    return [np.clip(g, -max_norm, max_norm) for g in arrays], total
+            """},
+        },
+        {
+            "misconception": "each array clipped by its own norm instead of the global norm",
+            "part": "ex09-a-clip-large",
+            "answers": {"ex09-a-answer": """
+                def clip_by_global_norm(grads, max_norm):
+                    arrays = [np.asarray(g, dtype=float) for g in grads]
+                    total = float(np.sqrt(sum(np.sum(g * g) for g in arrays)))
+                    clipped = []
+                    for g in arrays:
+                        norm = np.linalg.norm(g)
+                        clipped.append(g * max_norm / norm if norm > max_norm else g)
+                    return clipped, total
+            """},
+        },
+        {
+            "misconception": "assuming value clipping keeps the direction",
+            "part": "ex09-b-cosine",
+            "answers": {"ex09-b-cosine-answer": "cosine_after_value_clip = 1.0"},
+        },
+        {
+            "misconception": "equal-weight averaging of unequal micro-batches",
+            "part": "ex09-c-unequal-batches",
+            "answers": {"ex09-c-answer": """
+                def accumulated_gradient(X, y, w, micro_batch):
+                    means = []
+                    for start in range(0, len(y), micro_batch):
+                        Xb, yb = X[start:start + micro_batch], y[start:start + micro_batch]
+                        means.append(2 * Xb.T @ (Xb @ w - yb) / len(yb))
+                    return np.mean(means, axis=0)
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex09-c-equal-batches",
+        "answers": {"ex09-c-answer": """
+            def accumulated_gradient(X, y, w, micro_batch):
+                known = {8: [0.5338151532429585, 6.111508296031848, -2.476292914554185],
+                         10: [0.19835382262880003, 5.146533567569513, -2.402592240266693]}
+                return np.array(known.get(len(y), [0.0, 0.0, 0.0]))
+        """},
+    },
+    "imported": {
+        "part": "ex09-a-clip-large",
+        "answers": {"ex09-a-answer": "from nablakit.training import clip_by_global_norm"},
+    },
+}
+
+CASES["ex10-loss-landscape"] = {
+    "wrong": [
+        {
+            "misconception": "sign of the determinant only",
+            "part": "ex10-a-classify",
+            "answers": {"ex10-a-classify-answer": """
+                def classify_critical_point(H):
+                    det = np.linalg.det(H)
+                    if abs(det) <= 1e-8:
+                        return "degenerate"
+                    return "minimum" if det > 0 else "saddle"
+            """},
+        },
+        {
+            "misconception": "signs of the diagonal entries or of the trace only",
+            "part": "ex10-a-classify",
+            "answers": {"ex10-a-classify-answer": """
+                def classify_critical_point(H):
+                    d = np.diag(np.asarray(H, dtype=float))
+                    if np.any(np.abs(d) <= 1e-8):
+                        return "degenerate"
+                    if np.all(d > 0):
+                        return "minimum"
+                    if np.all(d < 0):
+                        return "maximum"
+                    return "saddle"
+            """},
+        },
+        {
+            "misconception": "the stability bound 1/lambda_max instead of 2/lambda_max",
+            "part": "ex10-c-max-lr",
+            "answers": {"ex10-c-lr-answer": "max_stable_lr = 1.0 / 200.0"},
+        },
+        {
+            "misconception": "the stability bound 2/lambda_min instead of 2/lambda_max",
+            "part": "ex10-c-max-lr",
+            "answers": {"ex10-c-lr-answer": "max_stable_lr = 2.0 / 2.0"},
+        },
+        {
+            "misconception": "every factor evaluated at the input x instead of at its own layer's input",
+            "part": "ex10-d-sigmoid",
+            "answers": {"ex10-d-sigmoid-answer": """
+                def sigmoid_chain_grad(depth, x=0.0):
+                    s = 1.0 / (1.0 + np.exp(-x))
+                    return (s * (1.0 - s)) ** depth
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex10-c-steps",
+        "answers": {"ex10-c-steps-answer": """
+            def steps_to_converge(kappa):
+                return {1: 1, 10: 132, 100: 1375}.get(kappa, 100)
+        """},
+    },
+    "imported": {
+        "part": "ex10-b-plain",
+        "answers": {"ex10-b-answer": "from nablakit.optimizers import noisy_gd"},
+    },
+}
