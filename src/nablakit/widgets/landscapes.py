@@ -210,7 +210,7 @@ RACE_STARTS = {
 }
 
 
-def race_runs(name, *, starts=None, steps=600, lrs=RACE_LRS):
+def race_runs(name, *, starts=None, steps=600, lrs=RACE_LRS, optimizers=None):
     """Every optimiser of :data:`RACE_OPTIMIZERS` at every learning rate from every start.
 
     Parameters
@@ -222,6 +222,8 @@ def race_runs(name, *, starts=None, steps=600, lrs=RACE_LRS):
     steps : int
         Steps per run.
     lrs : sequence of float
+    optimizers : sequence of str, optional
+        Keys of :data:`RACE_OPTIMIZERS`; default all of them.
 
     Returns
     -------
@@ -264,11 +266,24 @@ def race_runs(name, *, starts=None, steps=600, lrs=RACE_LRS):
         return paths
 
     out = {}
-    for opt_name, run in RACE_OPTIMIZERS.items():
+    for opt_name in RACE_OPTIMIZERS if optimizers is None else optimizers:
+        run = RACE_OPTIMIZERS[opt_name]
         for lr in lrs:
             paths = all_starts(run, lr)
             out[(opt_name, lr)] = (paths, tf.f(np.moveaxis(paths, -1, 0)))
     return out
+
+
+class _RunCache(dict):
+    # Computing all 24 races up front costs seconds a learner may never use;
+    # each is computed on first request and then served from memory.
+    def __init__(self, compute):
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key):
+        self[key] = value = self._compute(key)
+        return value
 
 
 def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, steps=600, starts=None):
@@ -292,7 +307,8 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, 
     LiveFigure
         Sliders ``"optimizer"`` and ``"lr"``; artists ``"paths"`` and
         ``"losses"`` (lists of Line2D, one per start) and ``"label"`` (Text);
-        ``app.runs`` holds :func:`race_runs`.
+        ``app.runs`` maps ``(optimiser, lr)`` to :func:`race_runs` results,
+        each computed the first time a slider asks for it and then kept.
 
     Raises
     ------
@@ -315,7 +331,7 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, 
         raise ValueError(f"lr must be one of {RACE_LRS}; got {lr!r}")
     tf = tfn.get_test_function(name)
     starts = RACE_STARTS[name] if starts is None else starts
-    runs = race_runs(name, starts=starts, steps=steps)
+    runs = _RunCache(lambda key: race_runs(name, starts=starts, steps=steps, lrs=(key[1],), optimizers=(key[0],))[key])
     X, Y, Z = grid_eval(tf.f, tf.xlim, tf.ylim, n=161)
     colours = [CYCLE[i % len(CYCLE)] for i in range(len(starts))]
 
