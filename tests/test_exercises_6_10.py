@@ -1,0 +1,173 @@
+"""Exercises 6-10 without nbgrader: the solution code is run in-process with ``exec``.
+
+- The instructor solution passes every visible and hidden check.
+- Every hidden check that draws random numbers is re-run with many other
+  seeds, so no test can fail a correct solution through floating-point noise
+  or an unlucky draw. (Each hidden block holds exactly one literal
+  ``np.random.default_rng(<seed>)``; the test substitutes it.)
+- The trial submissions of ``tests/exercise_cases.py`` for these exercises
+  (wrong answers, hard-coded numbers, answers imported from nablakit) fail
+  the part they target, with the misconception named, while other parts pass.
+
+The nbgrader pipeline test runs the same cases through real autograding;
+this file is the fast, seed-sweeping complement.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import numpy as np
+import pytest
+
+from exercise_cases import CASES
+from nablakit import checks
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = [
+    "ex06-gradient-checking",
+    "ex07-softmax-gradient",
+    "ex08-natural-gradient",
+    "ex09-clipping-accumulation",
+    "ex10-loss-landscape",
+]
+HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS\n(.*?)^### END HIDDEN TESTS\n?", re.S | re.M)
+SEED = re.compile(r"default_rng\((\d+)\)")
+N_SEEDS = 40
+
+
+def load(name):
+    return nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4)
+
+
+def nbgrader_meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def run(name, answers=None):
+    """Execute the notebook's nbgrader code cells in order in one namespace.
+
+    ``answers`` replaces solution cells by grade_id. Returns the namespace and
+    grade_id -> the exception the cell raised (None if it ran through).
+    """
+    namespace = {"__name__": "__main__"}
+    outcome = {}
+    for cell in load(name).cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type != "code" or "grade_id" not in meta:
+            continue  # "try it" cells only demonstrate
+        gid = meta["grade_id"]
+        source = cell.source
+        if answers and gid in answers:
+            source = textwrap.dedent(answers[gid]).strip("\n")
+        try:
+            exec(compile(source, f"<{gid}>", "exec"), namespace)
+            outcome[gid] = None
+        except Exception as exc:  # noqa: BLE001 - recorded and asserted on
+            outcome[gid] = exc
+    plt.close("all")
+    return namespace, outcome
+
+
+def graded_cells(name):
+    return [c for c in load(name).cells if c.cell_type == "code" and nbgrader_meta(c).get("grade")]
+
+
+@pytest.fixture(scope="module")
+def solved():
+    return {name: run(name) for name in NAMES}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_solution_passes_every_check(solved, name):
+    _, outcome = solved[name]
+    failed = {gid: repr(exc) for gid, exc in outcome.items() if exc is not None}
+    assert not failed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_hidden_block_has_at_most_one_seed_and_most_have_one(name):
+    seeded = 0
+    for cell in graded_cells(name):
+        block = HIDDEN.search(cell.source)
+        assert block, f"{nbgrader_meta(cell)['grade_id']} has no hidden block"
+        seeds = SEED.findall(block.group(1))
+        assert len(seeds) <= 1, f"{nbgrader_meta(cell)['grade_id']} draws from several literal seeds"
+        seeded += len(seeds)
+    assert seeded >= len(graded_cells(name)) // 2
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_three_visible_lines_separate_the_checks_from_the_hidden_block(name):
+    """A failing check's traceback shows about three lines after it; they must not be hidden code."""
+    for cell in graded_cells(name):
+        before = cell.source.split("### BEGIN HIDDEN TESTS")[0].split("\n")
+        assert before[-4:-1] == ["", "", before[-2]] and before[-2].startswith("# "), nbgrader_meta(cell)["grade_id"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hidden_checks_pass_for_many_seeds(solved, name):
+    """Visible part once (it sets up what the hidden block uses), then the hidden block with N_SEEDS seeds."""
+    namespace = solved[name][0]
+    start = time.perf_counter()
+    swept = 0
+    for cell in graded_cells(name):
+        gid = nbgrader_meta(cell)["grade_id"]
+        block = HIDDEN.search(cell.source)
+        if not SEED.search(block.group(1)):
+            continue
+        visible = HIDDEN.sub("", cell.source)
+        exec(compile(visible, f"<{gid} visible>", "exec"), namespace)
+        for seed in range(N_SEEDS):
+            code = SEED.sub(f"default_rng({seed})", block.group(1), count=1)
+            try:
+                exec(compile(code, f"<{gid} seed {seed}>", "exec"), namespace)
+            except AssertionError as exc:
+                pytest.fail(f"{gid}: the hidden check fails the solution for seed {seed}: {exc}")
+        swept += 1
+    plt.close("all")
+    assert swept >= 1
+    assert time.perf_counter() - start < 20
+
+
+def case_list():
+    for name in NAMES:
+        entry = CASES.get(name, {})
+        for i, case in enumerate(entry.get("wrong", []), start=1):
+            yield pytest.param(name, "wrong", case, id=f"{name[:4]}-wrong{i}")
+        for kind in ("hardcoded", "imported"):
+            if entry.get(kind):
+                yield pytest.param(name, kind, entry[kind], id=f"{name[:4]}-{kind}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_exercise_has_its_cases(name):
+    entry = CASES.get(name)
+    assert entry, f"tests/exercise_cases.py has no entry for {name}"
+    assert len(entry["wrong"]) >= 2 and entry["hardcoded"] and entry["imported"]
+
+
+@pytest.mark.parametrize("name, kind, case", list(case_list()))
+def test_trial_submission_loses_its_part_only(name, kind, case):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a wrong answer may overflow; the checks still see it
+        _, outcome = run(name, case["answers"])
+    error = outcome[case["part"]]
+    assert isinstance(error, AssertionError), f"{case['part']} should fail with an AssertionError; got {error!r}"
+    if kind == "wrong":
+        assert case["misconception"] in str(error), str(error)
+    elif kind == "hardcoded":
+        assert isinstance(error, checks.HiddenTestFailure), f"a visible check failed instead of a hidden one: {error}"
+    else:
+        assert "nablakit" in str(error)
+    graded = [nbgrader_meta(c)["grade_id"] for c in graded_cells(name)]
+    assert any(outcome[gid] is None for gid in graded), "the other parts should still earn their points"
