@@ -1,0 +1,268 @@
+"""Where grading jobs run: local worker processes, or a Dask distributed cluster.
+
+An executor takes job dicts (see :func:`nablakit.grading.batch.make_job`) and
+yields result dicts as they complete, in any order. Both executors run every
+job in a long-lived worker process (:mod:`nablakit.grading.worker`) that
+forks one limited grading process per submission.
+
+- :class:`LocalExecutor` starts N workers on this machine.
+- :class:`DaskExecutor` sends jobs to a Dask cluster (``tcp://host:8786`` or
+  a :class:`distributed.LocalCluster`); each Dask worker thread keeps its own
+  grading worker. The course folder must be at the same path on every Dask
+  host (a shared file system), and the gradebook reachable from them
+  (PostgreSQL via ``--db-url``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+__all__ = ["WorkerProcess", "LocalExecutor", "DaskExecutor", "grade_on_dask_worker", "worker_env"]
+
+
+def worker_env(base=None):
+    """Environment for worker processes: this interpreter's ``bin/`` first on PATH (nbgrader runs ``alembic``).
+
+    Examples
+    --------
+    >>> worker_env({"PATH": "/usr/bin"})["PATH"].endswith("/usr/bin")
+    True
+    """
+    env = dict(os.environ if base is None else base)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def _failed(job, reason):
+    return {"student": job.get("student", "?"), "assignment": job.get("assignment", "?"), "status": "failed",
+            "reason": reason, "flags": [], "integrity": [], "lint": [], "events": [], "parts": {}, "messages": {}}
+
+
+class WorkerProcess:
+    """One ``python -m nablakit.grading.worker`` subprocess, talking JSON lines.
+
+    Parameters
+    ----------
+    stderr_path : path-like, optional
+        File for the worker's own diagnostics (default: discarded).
+    """
+
+    def __init__(self, stderr_path=None):
+        self._stderr_path = stderr_path
+        self._proc = None
+        self._start()
+
+    def _start(self):
+        if self._stderr_path:
+            Path(self._stderr_path).parent.mkdir(parents=True, exist_ok=True)
+            err = open(self._stderr_path, "ab")
+        else:
+            err = subprocess.DEVNULL
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "nablakit.grading.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=worker_env(),
+            text=True, bufsize=1, start_new_session=True,
+        )
+        if err is not subprocess.DEVNULL:
+            err.close()
+        ready = self._proc.stdout.readline()
+        if not ready:
+            raise RuntimeError(f"grading worker failed to start (see {self._stderr_path or 'its stderr'})")
+
+    @property
+    def pid(self):
+        return self._proc.pid
+
+    def run(self, job):
+        """Grade one job; a worker that died is restarted and the job reported as failed."""
+        try:
+            self._proc.stdin.write(json.dumps(job) + "\n")
+            self._proc.stdin.flush()
+            line = self._proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        if line:
+            return json.loads(line)
+        code = self._proc.poll()
+        self.close()
+        self._start()
+        return _failed(job, f"the grading worker died (exit status {code}); the submission was not graded")
+
+    def close(self, timeout=10):
+        proc = self._proc
+        if proc is None:
+            return
+        self._proc = None
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            from .limits import kill_descendants
+
+            kill_descendants(proc.pid)  # its grading process and kernel first, then the worker
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+class LocalExecutor:
+    """Run jobs on ``workers`` local worker processes.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Number of workers (default: the number of CPUs).
+    log_dir : path-like, optional
+        Where each worker writes its diagnostics (``worker-N.log``).
+    """
+
+    def __init__(self, workers=None, log_dir=None):
+        self.workers = int(workers or os.cpu_count() or 1)
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.log_dir = log_dir
+        self._procs = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _spawn(self, index):
+        path = Path(self.log_dir) / f"worker-{index}.log" if self.log_dir else None
+        return WorkerProcess(path)
+
+    def map_unordered(self, jobs):
+        """Yield one result per job, as soon as each is done."""
+        jobs = list(jobs)
+        if not jobs:
+            return
+        todo, done = queue.Queue(), queue.Queue()
+        for job in jobs:
+            todo.put(job)
+        count = min(self.workers, len(jobs))
+
+        def loop(index):
+            try:
+                proc = self._spawn(index)
+            except Exception as exc:  # noqa: BLE001
+                proc, error = None, exc
+            if proc is not None:
+                self._procs.append(proc)
+            while True:
+                try:
+                    job = todo.get_nowait()
+                except queue.Empty:
+                    return
+                if proc is None:
+                    done.put(_failed(job, f"could not start a grading worker: {error}"))
+                else:
+                    done.put(proc.run(job))
+
+        threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for _ in jobs:
+            yield done.get()
+        for thread in threads:
+            thread.join()
+
+    def close(self):
+        for proc in self._procs:
+            proc.close()
+        self._procs = []
+
+
+# -- Dask -------------------------------------------------------------------------------
+_DASK_WORKERS = {}
+_DASK_LOCK = threading.Lock()
+
+
+def _close_dask_workers():
+    for proc in list(_DASK_WORKERS.values()):
+        proc.close(timeout=5)
+    _DASK_WORKERS.clear()
+
+
+def grade_on_dask_worker(job):
+    """Task run by a Dask worker: grade ``job`` in this thread's own grading worker."""
+    key = (os.getpid(), threading.get_ident())
+    with _DASK_LOCK:
+        proc = _DASK_WORKERS.get(key)
+        if proc is None:
+            if not _DASK_WORKERS:
+                atexit.register(_close_dask_workers)
+            log_dir = job.get("log_dir")
+            path = Path(log_dir) / f"dask-worker-{os.getpid()}-{threading.get_ident()}.log" if log_dir else None
+            proc = _DASK_WORKERS[key] = WorkerProcess(path)
+    return proc.run(job)
+
+
+class DaskExecutor:
+    """Run jobs on a Dask distributed cluster.
+
+    Parameters
+    ----------
+    address : str, optional
+        Scheduler address, e.g. ``"tcp://grader:8786"``.
+    client : distributed.Client, optional
+        An existing client (wins over ``address``).
+    workers : int, optional
+        Without ``address`` or ``client``: size of a new local cluster
+        (one single-threaded worker process per CPU by default).
+    """
+
+    def __init__(self, address=None, client=None, workers=None):
+        from distributed import Client, LocalCluster
+
+        self._own = []
+        if client is not None:
+            self.client = client
+        elif address:
+            self.client = Client(address)
+            self._own.append(self.client)
+        else:
+            cluster = LocalCluster(n_workers=int(workers or os.cpu_count() or 1), threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            self.client = Client(cluster)
+            self._own += [self.client, cluster]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def map_unordered(self, jobs):
+        """Yield one result per job as the cluster completes them."""
+        from distributed import as_completed
+
+        jobs = list(jobs)
+        if not jobs:
+            return
+        batch = uuid.uuid4().hex[:8]
+        keys = [f"grade-{job['assignment']}-{job['student']}-{batch}" for job in jobs]
+        futures = self.client.map(grade_on_dask_worker, jobs, key=keys, pure=False, retries=0)
+        by_key = dict(zip(keys, jobs))
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost Dask worker fails its job, not the batch
+                yield _failed(by_key[future.key], f"the Dask task failed: {type(exc).__name__}: {exc}")
+
+    def close(self):
+        for thing in self._own:
+            thing.close()
+        self._own = []

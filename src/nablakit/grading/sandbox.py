@@ -1,0 +1,325 @@
+"""nbgrader preprocessors that make autograding safe against hostile submissions.
+
+:class:`GuardedExecute` replaces nbgrader's ``Execute`` in the autograde
+chain. It still executes the notebook with nbgrader's own machinery, and adds:
+
+- an **output cap**: output beyond ``max_output`` bytes is dropped as it
+  arrives, the kernel is interrupted and the submission fails with the
+  reason, so a 50 MB print cannot exhaust the grader's memory;
+- **kernel loss** handling: a kernel that dies (``os._exit``, a crash, the
+  memory limit) or ignores the interrupt after a cell timeout is killed; the
+  cell gets an error and the cells after it are marked as not run, so the
+  points earned before it are kept and no later test passes;
+- a **guard** (:mod:`nablakit.grading._kernel_guard`) that undoes
+  monkeypatches of NumPy, ``nablakit``, ``builtins`` and of the notebook
+  names bound by instructor cells before every test cell, and voids a test
+  during which the submission patched something;
+- **forged partial credit** removal: nbgrader reads a number displayed by a
+  test cell as partial credit even when an error follows; a test cell that
+  failed keeps no ``execute_result``.
+
+:class:`TrimTracebacks` cuts every traceback down to the frames of the
+student's own cells plus the final error line, so feedback never shows test
+code (hidden or not) or library internals.
+
+Events (tampering restored, kernel lost, output cap) are collected in
+:data:`EVENTS` of the grading process, which reports them.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import hashlib
+import os
+import re
+import secrets
+import signal
+from pathlib import Path
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer, List, Unicode
+
+from .integrity import bound_names, imported_modules, used_names
+
+__all__ = ["EVENTS", "GuardedExecute", "TrimTracebacks", "OutputLimitExceeded", "role_of", "trim_traceback"]
+
+#: Events recorded while grading, read by the grading process afterwards.
+EVENTS: list[dict] = []
+
+_GUARD_SOURCE = (Path(__file__).with_name("_kernel_guard.py")).read_text()
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class OutputLimitExceeded(RuntimeError):
+    """A notebook printed more than the output cap allows."""
+
+
+def role_of(cell):
+    """Who wrote a cell: ``"test"``, ``"answer"``, ``"instructor"``, ``"student"`` or ``"text"``.
+
+    ``test``: an autograded test cell (grade, not solution); ``answer``: a
+    solution cell; ``instructor``: another locked cell; ``student``: any
+    unmarked code cell the student added or edited freely.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell
+    >>> role_of(new_code_cell("x = 1"))
+    'student'
+    >>> role_of(new_code_cell("assert x", metadata={"nbgrader": {"grade": True, "solution": False}}))
+    'test'
+    """
+    if cell.get("cell_type") != "code":
+        return "text"
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if meta.get("solution"):
+        return "answer"
+    if meta.get("grade"):
+        return "test"
+    if meta.get("locked"):
+        return "instructor"
+    return "student"
+
+
+def _error_output(ename, evalue):
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def _output_size(content):
+    size = len(content.get("text", "") or "")
+    for value in (content.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(str(value))
+    for line in content.get("traceback") or []:
+        size += len(line)
+    return size
+
+
+class GuardedExecute(Execute):
+    """nbgrader's ``Execute`` with an output cap, kernel-loss handling and a tamper guard."""
+
+    max_output = Integer(10 * 1024**2, help="Bytes of output a notebook may produce.").tag(config=True)
+    guard = Bool(True, help="Restore monkeypatched modules before test cells.").tag(config=True)
+    guard_prefixes = List(["numpy", "nablakit"], help="Packages whose modules the guard protects.").tag(config=True)
+    guard_imports = List(
+        ["numpy", "numpy.testing", "numpy.linalg", "nablakit.checks"],
+        help="Modules imported (silently, without binding names) before the first cell.",
+    ).tag(config=True)
+    lost_message = Unicode("not run: the kernel was lost in an earlier cell ({reason})").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._output_bytes = 0
+        self._output_exceeded = None
+        self._lost = None
+        self._guard_name = None
+        self._secret = secrets.token_hex(16)
+        self._grade_ids = {}
+        return super().preprocess(nb, resources, km=km)
+
+    # -- output cap ----------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        self._output_bytes += _output_size(msg.get("content", {}))
+        if self._output_bytes > self.max_output:
+            if self._output_exceeded is None:
+                self._output_exceeded = cell_index
+                if self.km is not None:
+                    asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    # -- cells ---------------------------------------------------------------------
+    def preprocess_cell(self, cell, resources, index):
+        role = role_of(cell)
+        if role == "text" or not cell.source.strip():
+            return super().preprocess_cell(cell, resources, index)
+        label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}"
+        if self._lost is not None:
+            cell.outputs = [_error_output("KernelLost", self.lost_message.format(reason=self._lost))]
+            return cell, resources
+        if self.guard and self._guard_name is None:
+            self._install_guard()
+        if role == "test" and self._guard_name:
+            findings = self._guard_call("before", label, names=sorted(used_names(cell.source)))
+            if findings is None:
+                self._void(cell, label, "the grader's integrity guard was removed or disabled by the submission")
+                return cell, resources
+            for kind, finding in findings:
+                EVENTS.append({"kind": kind, "cell": label, "when": "before test (restored)", "detail": finding})
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._lose(cell, label, "the kernel died while this cell ran (os._exit, a crash or the memory limit)")
+            return cell, resources
+        except CellTimeoutError:
+            self._kill_kernel()
+            self._lose(cell, label, f"the cell ran past {self.timeout} s and ignored the interrupt; the kernel was killed")
+            return cell, resources
+        if self._output_exceeded is not None:
+            EVENTS.append({"kind": "output", "cell": label,
+                           "detail": f"more than {self.max_output} bytes of output"})
+            raise OutputLimitExceeded(f"the notebook produced more than {self.max_output} bytes of output (in {label})")
+        if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+            EVENTS.append({"kind": "timeout", "cell": label, "detail": f"cell interrupted after {self.timeout} s"})
+        if role == "test":
+            self._after_test(cell, label)
+        elif role == "instructor" and self._guard_name:
+            self._guard_trust(cell)
+        return cell, resources
+
+    def _after_test(self, cell, label):
+        if self._guard_name:
+            findings = self._guard_call("after", label, names=sorted(bound_names(cell.source)))
+            if findings is None:
+                self._void(cell, label, "the grader's integrity guard was removed or disabled by the submission")
+            elif findings:
+                for kind, finding in findings:
+                    EVENTS.append({"kind": kind, "cell": label, "when": "during test (test voided)", "detail": finding})
+                self._void(cell, label, "the submission changed what this test relies on while it ran: "
+                           + "; ".join(text for _, text in findings[:3]))
+        outputs = cell.outputs
+        if any(o.get("output_type") == "error" for o in outputs):
+            forged = [o for o in outputs if o.get("output_type") == "execute_result"]
+            if forged:
+                EVENTS.append({"kind": "tamper", "cell": label, "when": "after test",
+                               "detail": "a failing test cell displayed a value (forged partial credit removed)"})
+                cell.outputs = [o for o in outputs if o.get("output_type") != "execute_result"]
+
+    def _void(self, cell, label, reason):
+        cell.outputs = [o for o in cell.outputs if o.get("output_type") != "execute_result"]
+        cell.outputs.append(_error_output("IntegrityError", f"{reason}; no credit for this test"))
+        EVENTS.append({"kind": "void", "cell": label, "detail": reason})
+
+    def _lose(self, cell, label, reason):
+        self._lost = f"{label}: {reason}"
+        cell.outputs = [o for o in cell.outputs if o.get("output_type") != "execute_result"]
+        cell.outputs.append(_error_output("KernelLost", reason))
+        EVENTS.append({"kind": "kernel", "cell": label, "detail": reason})
+
+    def _kill_kernel(self):
+        provisioner = getattr(self.km, "provisioner", None)
+        pid = getattr(provisioner, "pid", None) or getattr(getattr(provisioner, "process", None), "pid", None)
+        if pid:
+            for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+                try:
+                    kill()
+                    break
+                except OSError:
+                    continue
+
+    # -- guard ---------------------------------------------------------------------
+    def _kernel_eval(self, expression, code="pass"):
+        msg_id = self.kc.execute(code, silent=True, store_history=False,
+                                 user_expressions={"r": expression}, stop_on_error=False)
+        try:
+            reply = self.wait_for_reply(msg_id)
+        except (DeadKernelError, CellTimeoutError):
+            return None
+        if not reply or reply["content"].get("status") != "ok":
+            return None
+        result = reply["content"].get("user_expressions", {}).get("r", {})
+        if result.get("status") != "ok":
+            return None
+        try:
+            return ast.literal_eval(result["data"]["text/plain"])
+        except (KeyError, ValueError, SyntaxError):
+            return None
+
+    def _install_guard(self):
+        modules = list(self.guard_imports)
+        for cell in self.nb.cells:
+            if role_of(cell) in ("test", "instructor"):
+                modules += [m for m in imported_modules(cell.source) if m.split(".")[0] in self.guard_prefixes]
+        name = f"_nbk_guard_{secrets.token_hex(6)}"
+        setup = (
+            f"{_GUARD_SOURCE}\n"
+            "def _nbk_setup(mods):\n"
+            "    import importlib\n"
+            "    for mod in mods:\n"
+            "        try:\n"
+            "            importlib.import_module(mod)\n"
+            "        except Exception:\n"
+            "            pass\n"
+            f"_nbk_setup({sorted(set(modules))!r})\n"
+            f"{name} = make_guard({self._secret!r}, globals(), {tuple(self.guard_prefixes)!r})\n"
+            "del _nbk_setup, make_guard\n"
+        )
+        if self._kernel_eval(f"{name}.check('setup', 'after')", code=setup) is None:
+            EVENTS.append({"kind": "guard", "cell": "setup", "detail": "the integrity guard could not be installed"})
+            self._guard_name = ""
+            return
+        self._guard_name = name
+
+    def _guard_call(self, phase, label, names=()):
+        nonce = secrets.token_hex(8)
+        answer = self._kernel_eval(f"{self._guard_name}.check({nonce!r}, {phase!r}, {tuple(names)!r})")
+        try:
+            proof, findings = ast.literal_eval(answer)
+            findings = [(str(kind), str(text)) for kind, text in findings]
+        except (ValueError, SyntaxError, TypeError):
+            return None
+        if proof != hashlib.sha256(f"{self._secret}:{nonce}".encode()).hexdigest():
+            return None
+        return findings
+
+    def _guard_trust(self, cell):
+        names = sorted(bound_names(cell.source))
+        if names:
+            self._kernel_eval(f"{self._guard_name}.trust({tuple(names)!r})")
+
+
+def trim_traceback(traceback, student_counts):
+    """Keep the frames of the student's own cells and the final error line.
+
+    Parameters
+    ----------
+    traceback : list of str
+        IPython's traceback entries (one string per frame, ANSI colours allowed).
+    student_counts : set of int
+        Execution counts of the cells the student wrote.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> tb = ["----", "AssertionError  Traceback (most recent call last)",
+    ...       "Cell In[7], line 3\\n----> 3 assert secret_check()",
+    ...       "Cell In[4], line 2, in grad(x)\\n----> 2 return x / 0",
+    ...       "File /lib/checks.py:10, in expect(c)\\n---> 10 raise",
+    ...       "AssertionError: grad(p) should have shape (2,)"]
+    >>> trim_traceback(tb, {4})
+    ['Cell In[4], line 2, in grad(x)\\n----> 2 return x / 0', 'AssertionError: grad(p) should have shape (2,)']
+    """
+    if not traceback:
+        return traceback
+    kept = []
+    for entry in traceback[:-1]:
+        plain = _ANSI.sub("", entry).lstrip()
+        match = re.match(r"(?:Cell In|Input In)\s*\[(\d+)\]", plain)
+        if match and int(match.group(1)) in student_counts:
+            kept.append(entry)
+    return kept + [traceback[-1]]
+
+
+class TrimTracebacks(NbGraderPreprocessor):
+    """Trim error tracebacks to the student's own frames plus the error message."""
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        student_counts = {
+            cell.get("execution_count")
+            for cell in nb.cells
+            if role_of(cell) in ("answer", "student") and cell.get("execution_count") is not None
+        }
+        for cell in nb.cells:
+            if cell.get("cell_type") != "code":
+                continue
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = trim_traceback(list(output.get("traceback", [])), student_counts)
+        return nb, resources
