@@ -16,6 +16,7 @@ from nablakit._validate import as_float_array
 from nablakit.calculus import direction_from_angle, level_tangent
 from nablakit.plotting import PALETTE
 from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._plane import plane_points, value_like
 
 __all__ = [
     "EXAMPLE_POINT",
@@ -47,11 +48,9 @@ def example_f(p):
     >>> example_f([1.5, 1.0])
     4.25
     """
-    p = as_float_array(p, "p")
-    if p.shape[:1] != (2,):
-        raise ValueError(f"p must have length 2 along its first axis; got shape {p.shape}")
+    p = plane_points(p)
     value = p[0] ** 2 + 2.0 * p[1] ** 2
-    return float(value) if p.ndim == 1 else value
+    return value_like(value, p)
 
 
 def example_grad(p):
@@ -62,9 +61,7 @@ def example_grad(p):
     >>> example_grad([1.5, 1.0])
     array([3., 4.])
     """
-    p = as_float_array(p, "p")
-    if p.shape[:1] != (2,):
-        raise ValueError(f"p must have length 2 along its first axis; got shape {p.shape}")
+    p = plane_points(p)
     return np.stack([2.0 * p[0], 4.0 * p[1]])
 
 

@@ -18,6 +18,7 @@ from nablakit.calculus import level_tangent, unit_vector
 from nablakit.plotting import PALETTE
 from nablakit.training import angle_between  # re-exported: chapter 04 measures angles with it
 from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._plane import plane_points, value_like
 
 __all__ = [
     "EXAMPLE_MATRIX",
@@ -76,11 +77,9 @@ def quadratic_form(A, p):
     2.0
     """
     A = as_float_array(A, "A", shape=(2, 2))
-    p = as_float_array(p, "p")
-    if p.shape[:1] != (2,):
-        raise ValueError(f"p must have length 2 along its first axis; got shape {p.shape}")
+    p = plane_points(p)
     value = np.einsum("i...,ij,j...->...", p, A, p)
-    return float(value) if p.ndim == 1 else value
+    return value_like(value, p)
 
 
 def quadratic_level_curve(A, c, n=200):
@@ -305,11 +304,9 @@ def wavy_f(p):
     >>> wavy_f([0.0, 0.0])
     1.0
     """
-    p = as_float_array(p, "p")
-    if p.shape[:1] != (2,):
-        raise ValueError(f"p must have length 2 along its first axis; got shape {p.shape}")
+    p = plane_points(p)
     value = np.sin(p[0]) + np.cos(p[1])
-    return float(value) if p.ndim == 1 else value
+    return value_like(value, p)
 
 
 def wavy_grad(p):
@@ -320,9 +317,7 @@ def wavy_grad(p):
     >>> np.allclose(wavy_grad([0.0, np.pi / 2]), [1.0, -1.0])
     True
     """
-    p = as_float_array(p, "p")
-    if p.shape[:1] != (2,):
-        raise ValueError(f"p must have length 2 along its first axis; got shape {p.shape}")
+    p = plane_points(p)
     return np.stack([np.cos(p[0]), -np.sin(p[1])])
 
 
