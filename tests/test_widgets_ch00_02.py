@@ -15,21 +15,7 @@ import pytest  # noqa: E402
 
 from nablakit.selfcheck import QUESTIONS, check, compare, self_check  # noqa: E402
 from nablakit.widgets import welcome  # noqa: E402
-
-
-def counts(app):
-    return len(plt.get_fignums()), len(app.fig.axes)
-
-
-def count_redraws(app):
-    """Replace the canvas' draw_idle by a counter (the factory already drew once).
-
-    Keeps the tests fast under Agg, where draw_idle renders the whole figure,
-    and checks that every slider move asks for a redraw.
-    """
-    calls = []
-    app.fig.canvas.draw_idle = lambda *args, **kwargs: calls.append(1)
-    return calls
+from widget_checks import assert_labelled, count_redraws, counts  # noqa: E402
 
 
 def assert_no_callback_errors(app):
@@ -62,8 +48,7 @@ def test_tangent_teaser_moves_point_and_tangent_in_place():
 
 def test_tangent_teaser_has_labels_and_rejects_bad_start():
     app = welcome.tangent_teaser()
-    ax = app.fig.axes[0]
-    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert_labelled(app.fig)
     assert app.sliders["x0"].description
     assert (app.sliders["x0"].min, app.sliders["x0"].max) == (-2.0, 2.0)  # "the slider stops at 2"
     with pytest.raises(ValueError, match="x0"):
@@ -251,8 +236,7 @@ def test_mixed_partials_figure_shows_slopes_minus_one_and_plus_one():
     ts = gx_line.get_xdata()
     assert np.allclose(gx_line.get_ydata(), -ts, atol=1e-6)
     assert np.allclose(gy_line.get_ydata(), ts, atol=1e-6)
-    for a in fig.axes[:2]:
-        assert a.get_title() and a.get_xlabel() and a.get_ylabel()
+    assert_labelled(fig)
 
 
 def test_paths_figure_values_depend_on_the_path():
@@ -262,7 +246,7 @@ def test_paths_figure_values_depend_on_the_path():
     assert len(lines) == len(slopes)
     for line, mm in zip(lines, slopes):
         assert np.allclose(line.get_ydata(), mm / (1 + mm**2))
-    assert fig.axes[1].get_title() and fig.axes[1].get_xlabel() and fig.axes[1].get_ylabel()
+    assert_labelled(fig)
 
 
 # ---------------------------------------------------------------- chapter 02
@@ -315,8 +299,7 @@ def test_gradient_explorer_moves_arrow_point_and_plane(explorer):
 
 def test_gradient_explorer_figure_is_labelled_and_validates():
     app = gradient.gradient_explorer("saddle")
-    for ax in app.fig.axes:
-        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert_labelled(app.fig)
     assert all(s.description for s in app.sliders.values())
     with pytest.raises(ValueError, match="window"):
         gradient.gradient_explorer("paraboloid", x0=3.0)
@@ -348,3 +331,12 @@ def test_tangent_plane_and_patch():
         gradient.tangent_patch(0.0, [1.0, 1.0], [3.0, 0.0], 0.5, xlim=(-2, 2))
     with pytest.raises(ValueError, match="half_width"):
         gradient.tangent_patch(0.0, [1.0, 1.0], [0.0, 0.0], 0.0)
+
+
+def test_counting_questions_have_no_very_close_band(capsys):
+    check("06.evaluations", 50_001)  # off by one is wrong, not "rounded"
+    assert capsys.readouterr().out.startswith("Not quite. Hint:")
+    check("06.evaluations", 25_001)  # the forward-difference count
+    assert "x - h e_i" in capsys.readouterr().out
+    check("06.best-exponent", -5)  # the prompt's own style of answer
+    assert capsys.readouterr().out.startswith("Correct!")

@@ -29,34 +29,7 @@ from nablakit.widgets.ml import (  # noqa: E402
     learning_rate_explorer,
     saliency_figure,
 )
-
-
-def move(app, name, values):
-    """Set slider ``name`` to each value in turn, yielding after each move.
-
-    The first move renders the figure for real (Agg); later moves only count
-    the ``draw_idle`` requests, which keeps the tests fast. Afterwards no new
-    figure or axes may exist.
-    """
-    figures, axes = len(plt.get_fignums()), len(app.fig.axes)
-    requests = []
-    for i, value in enumerate(values):
-        if i == 1:
-            app.fig.canvas.draw_idle = lambda *args, **kwargs: requests.append(1)
-        app.sliders[name].value = value
-        assert not app.errors.outputs, f"callback failed at {name}={value}: {app.errors.outputs}"
-        yield value
-    assert len(requests) >= len(values) - 2, "every slider move must ask for a redraw"
-    assert len(plt.get_fignums()) == figures, "a callback created a new figure"
-    assert len(app.fig.axes) == axes, "a callback created new axes"
-
-
-def assert_labelled(fig):
-    for ax in fig.axes:
-        if ax.get_label() == "<colorbar>":
-            continue
-        assert ax.get_title(), "every axes needs a title"
-        assert ax.get_xlabel() and ax.get_ylabel(), f"axes {ax.get_title()!r} needs both axis labels"
+from widget_checks import assert_labelled, move  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

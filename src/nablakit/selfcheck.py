@@ -43,14 +43,19 @@ class Question:
         Shown after a wrong answer; points at the method, not the number.
     note : str
         Shown after a right answer; a sentence that consolidates the idea.
-    rtol : float
-        Relative tolerance of the comparison.
+    rtol, atol : float
+        Relative and absolute tolerance of the comparison.
+    close_rtol : float
+        Relative tolerance of "very close" (a rounded answer); 0 for counts,
+        where an answer off by one is simply wrong.
     """
 
     expected: object
     hint: str
     note: str = ""
     rtol: float = 1e-6
+    atol: float = 1e-9
+    close_rtol: float = 2e-2
 
 
 def _has_none(answer):
@@ -142,7 +147,7 @@ def feedback(status, *, hint="", note="", expected_shape=None, answer_shape=None
     return MESSAGES.get(status, "Have another go.")
 
 
-def self_check(answer, expected, hint="", *, note="", rtol=1e-6, atol=1e-9):
+def self_check(answer, expected, hint="", *, note="", rtol=1e-6, atol=1e-9, close_rtol=2e-2):
     """Print friendly feedback on ``answer``; never raises.
 
     Parameters
@@ -157,6 +162,8 @@ def self_check(answer, expected, hint="", *, note="", rtol=1e-6, atol=1e-9):
         Printed after a right answer.
     rtol, atol : float
         Tolerances for a right answer.
+    close_rtol : float, default 2e-2
+        Wider relative tolerance for "very close" (0 switches it off).
 
     Returns
     -------
@@ -173,7 +180,7 @@ def self_check(answer, expected, hint="", *, note="", rtol=1e-6, atol=1e-9):
     Not quite. Hint: Differentiate first, then plug in x = 3.
     """
     try:
-        status = compare(answer, expected, rtol=rtol, atol=atol)
+        status = compare(answer, expected, rtol=rtol, atol=atol, close_rtol=close_rtol)
         shapes = {}
         if status == "shape":
             shapes = {"expected_shape": np.shape(expected), "answer_shape": np.shape(answer)}
@@ -182,7 +189,8 @@ def self_check(answer, expected, hint="", *, note="", rtol=1e-6, atol=1e-9):
         print(MESSAGES["unreadable"])
 
 
-SQRT_HALF = float(np.sqrt(0.5))
+_LOGITS = np.array([2.0, 1.0, -1.0])
+_PROBS = np.exp(_LOGITS) / np.exp(_LOGITS).sum()
 
 #: The chapters' self-check questions, by name ("NN.topic").
 QUESTIONS = {
@@ -221,6 +229,74 @@ QUESTIONS = {
         hint="Divide the gradient (3, 4) by its length, which is 5.",
         note="Steepest ascent is the gradient scaled to length one: (3, 4) / 5.",
     ),
+    "03.slope": Question(
+        expected=1.4,
+        hint="Dot the gradient (3, 4) with (-0.6, 0.8): multiply entry by entry and add.",
+        note="3 * (-0.6) + 4 * 0.8 = 1.4: uphill, but far less steep than the maximum 5.",
+    ),
+    "03.true-slope": Question(
+        expected=5.0 / float(np.sqrt(10.0)),
+        hint="The colleague forgot to normalise: divide 5 by the length of (3, -1), which is sqrt(10).",
+        note="5 / sqrt(10) is about 1.581: the direction climbs, but only gently.",
+    ),
+    "04.level-slope": Question(
+        expected=-1.0 / 3.0,
+        hint="The gradient at (1, 1) is (2, 6); solve (2, 6) . (1, m) = 0 for m.",
+        note="2 + 6m = 0 gives m = -1/3, the implicit-differentiation formula -f_x / f_y.",
+    ),
+    "04.short-axis": Question(
+        expected=24.0,
+        hint="The short semi-axis is sqrt(c / lambda_max) with lambda_max = 6; solve sqrt(c / 6) = 2.",
+        note="c = 24. Its long semi-axis is sqrt(24), about 4.9: the ratio sqrt(6) never changes.",
+    ),
+    "05.softmax-gradient": Question(
+        expected=tuple(float(v) for v in _PROBS - np.array([0.0, 0.0, 1.0])),
+        hint="The probabilities do not depend on the label; subtract the new one-hot vector from them.",
+        note="(0.705, 0.259, -0.965): a confident wrong prediction gets a long gradient.",
+        rtol=1e-3,
+    ),
+    "05.growth-factor": Question(
+        expected=1.22371,
+        hint="Plug eta = 0.5 and lam_max into |1 - eta * lambda_max|.",
+        note="About 1.224: after 100 steps that is a factor of about 6e8 in the error.",
+        rtol=1e-3,
+    ),
+    "05.flip-eps": Question(
+        expected=1.84 / 4.4,
+        hint="The step lowers the logit 1.84 by eps times the sum of |w_j|; solve for the eps that reaches 0.",
+        note="1.84 / 4.4, about 0.418: a little less than the 0.5 used above.",
+        rtol=1e-3,
+    ),
+    "06.centred-error": Question(
+        expected=1e-4 / 6 * float(np.e),
+        hint="All derivatives of exp at 1 equal e; put h = 0.01 into h**2 / 6 * e.",
+        note="About 4.53e-5; the model h**2 * e / 6 matches the measured error to about four digits.",
+        rtol=0.02,
+    ),
+    "06.best-exponent": Question(
+        expected=-5.1,
+        hint="Move the slider left from 1e-3 until the blue dot stops falling.",
+        note="The bottom of the centred V is near 1e-5, close to eps**(1/3).",
+        rtol=0.0,
+        atol=0.6,
+    ),
+    "06.evaluations": Question(
+        expected=50_000.0,
+        hint="Each parameter needs the loss at x + h e_i and at x - h e_i.",
+        note="Two per parameter: 2n. Backprop needs one forward and one backward pass instead.",
+        close_rtol=0.0,
+    ),
+    "07.relative-error": Question(
+        expected=0.5,
+        hint="Use |1 - c| / (1 + c) with c = 3.",
+        note="|1 - 3| / (1 + 3) = 0.5, whatever the gradient is: the measure only sees the ratio.",
+    ),
+    "07.worst-index": Question(
+        expected=2.0,
+        hint="The error is 2 * lam * w: which entry of w is largest in size?",
+        note="The error of a sign bug in the penalty is proportional to w, so the largest |w_i| stands out.",
+        close_rtol=0.0,
+    ),
 }
 
 
@@ -252,4 +328,4 @@ def check(question, answer):
     if q is None:
         print(f"There is no self-check called {question!r}; check the spelling.")
         return
-    self_check(answer, q.expected, q.hint, note=q.note, rtol=q.rtol)
+    self_check(answer, q.expected, q.hint, note=q.note, rtol=q.rtol, atol=q.atol, close_rtol=q.close_rtol)
