@@ -134,3 +134,13 @@ def test_nearest_step_index_on_log_scale():
     assert fe.nearest_step_index(hs, 1e-5) == 100
     assert fe.nearest_step_index(hs, 1.1e-5) == 100  # closer to 1e-5 than to 1.26e-5 in log10
     assert fe.nearest_step_index(hs, 1e-20) == 0 and fe.nearest_step_index(hs, 10.0) == 140
+
+
+def test_format_cost_table_one_line_per_row():
+    rows = fe.gradient_cost_table([2, 5], n_in=3, n_samples=4, repeats=1)
+    lines = fe.format_cost_table(rows).splitlines()
+    assert len(lines) == 3 and lines[0].split()[:2] == ["n", "params"]
+    for line, row in zip(lines[1:], rows):
+        fields = line.split()
+        assert int(fields[0]) == row["n_params"] and int(fields[1]) == row["fd_evaluations"]
+        assert float(fields[2]) == pytest.approx(1e3 * row["fd_seconds"], abs=0.006)

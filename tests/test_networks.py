@@ -158,3 +158,11 @@ def test_check_table_rejects_bad_grads(data):
         nw.gradient_check_table(p, X, y, grads=lambda *a: {k: v for k, v in nw.mlp_grads(*a).items() if k != "b2"})
     with pytest.raises(ValueError, match=r"grads\(\)\['W1'\] must have shape"):
         nw.gradient_check_table(p, X, y, grads=lambda *a: {**nw.mlp_grads(*a), "W1": np.zeros(3)})
+
+
+def test_format_check_table_lists_every_block(data):
+    rows = nw.gradient_check_table(data["params2"], data["X"], data["y_reg"])
+    lines = nw.format_check_table(rows).splitlines()
+    assert lines[0].split() == ["parameter", "shape", "relative", "error"]
+    assert [line.split()[0] for line in lines[1:]] == ["W1", "b1", "W2", "b2"]
+    assert all(float(line.split()[-1]) == pytest.approx(r["relative_error"], rel=0.06) for line, r in zip(lines[1:], rows))

@@ -442,3 +442,28 @@ def gradient_check_table(params, X, y, *, grads=None, h=1e-5, activation="tanh",
             raise ValueError(f"grads()[{name!r}] must have shape {numeric[name].shape}; got {block.shape}")
         rows.append({"name": name, "shape": block.shape, "relative_error": relative_error(numeric[name], block)})
     return rows
+
+
+def format_check_table(rows):
+    """Lay out the rows of :func:`gradient_check_table` as a small text table.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows with keys ``name``, ``shape`` and ``relative_error``.
+
+    Returns
+    -------
+    str
+        A header line and one line per row; ready for ``print``.
+
+    Examples
+    --------
+    >>> print(format_check_table([{"name": "W1", "shape": (4, 6), "relative_error": 2.5e-11}]))
+    parameter  shape     relative error
+    W1         (4, 6)           2.5e-11
+    """
+    lines = [f"{'parameter':<10} {'shape':<8} {'relative error':>15}"]
+    for row in rows:
+        lines.append(f"{row['name']:<10} {str(row['shape']):<8} {row['relative_error']:>15.1e}")
+    return "\n".join(lines)
