@@ -260,3 +260,22 @@ def test_ch02_standard_gradients_numerically_and_the_2Ax_mistake():
     assert 0.15 < wrong < 0.25  # "off by about 20 %"
     S = A + A.T  # for a symmetric matrix 2Sx is right
     assert rel(2 * S @ x0, fd_grad(lambda v: v @ S @ v)) < 1e-10
+
+
+def test_ch01_round_off_takes_over_long_before_1e_16():
+    def quotient(step):
+        return (f01(1.0 + step, 1.0) - f01(1.0, 1.0)) / step
+
+    assert quotient(1e-16) == 0.0  # 1 + 1e-16 rounds to 1: the quotient is pure round-off
+    assert abs(quotient(1e-12) - 2.0) > abs(quotient(1e-5) - 2.0)  # already worse at 1e-12
+
+
+def test_ch02_brute_force_search_over_3600_directions():
+    grad = np.array([2.0, 1 + np.cos(1.0)])
+    angles = np.linspace(0, 2 * np.pi, 3600, endpoint=False)
+    directions = np.column_stack([np.cos(angles), np.sin(angles)])
+    slopes = directions @ grad
+    best = directions[np.argmax(slopes)]
+    assert np.allclose(best, grad / np.linalg.norm(grad), atol=1e-3)  # one tenth of a degree apart
+    assert np.allclose(best, [0.79, 0.61], atol=5e-3)
+    assert round(slopes.max(), 2) == round(np.linalg.norm(grad), 2) == 2.52

@@ -15,8 +15,9 @@ from nablakit import losses, regression
 from nablakit.calculus import directional_derivative, level_tangent, steepest_ascent, unit_vector
 from nablakit.gradcheck import check_gradient
 from nablakit.numdiff import numerical_gradient, numerical_hessian, numerical_jacobian
+from nablakit.selfcheck import QUESTIONS
 from nablakit.widgets.directional import example_f, example_grad
-from nablakit.widgets.level_sets import EXAMPLE_MATRIX, quadratic_level_curve, wavy_f, wavy_grad
+from nablakit.widgets.level_sets import EXAMPLE_MATRIX, KAPPA_LEVELS, quadratic_level_curve, wavy_f, wavy_grad
 from nablakit.widgets.ml import LR_GRID, SALIENCY_MODEL
 
 x_, y_ = sp.symbols("x y", real=True)
@@ -497,3 +498,37 @@ def test_05_try_it_smallest_flipping_step():
     assert eps_star == pytest.approx(1.84 / 4.4) and round(eps_star, 3) == 0.418
     assert w @ (x - eps_star * np.sign(w)) + b == pytest.approx(0.0, abs=1e-12)
     assert eps_star < SALIENCY_MODEL["eps"]
+
+
+# --- the "Try it" answers stored in nablakit.selfcheck -----------------------------------------
+
+
+def stored(name):
+    return np.asarray(QUESTIONS[name].expected, dtype=float)
+
+
+def test_03_05_stored_try_it_answers(data):
+    assert stored("03.slope") == pytest.approx(directional_derivative([3.0, 4.0], [-0.6, 0.8]))
+    assert stored("03.true-slope") == pytest.approx(directional_derivative([3.0, 4.0], unit_vector([3.0, -1.0])))
+    f = x_**2 + 3 * y_**2
+    assert stored("04.level-slope") == pytest.approx(float((-sp.diff(f, x_) / sp.diff(f, y_)).subs({x_: 1, y_: 1})))
+    lam_max = np.linalg.eigvalsh(np.array(EXAMPLE_MATRIX))[1]
+    assert np.sqrt(stored("04.short-axis") / lam_max) == pytest.approx(2.0)
+    z = np.array([2.0, 1.0, -1.0])
+    assert np.allclose(stored("05.softmax-gradient"), losses.cross_entropy_grad(z, [0.0, 0.0, 1.0]))
+    X, _ = data
+    growth = abs(1 - 0.5 * regression.hessian_eigenvalues(X)[1])
+    assert stored("05.growth-factor") == pytest.approx(growth, rel=1e-5)
+    w, b, x = (np.array(SALIENCY_MODEL[k], dtype=float) for k in ("w", "b", "x"))
+    assert stored("05.flip-eps") == pytest.approx((w @ x + b) / np.abs(w).sum())
+
+
+def test_04_condition_number_widget_levels():
+    assert KAPPA_LEVELS == (0.25, 1.0, 2.25, 4.0)  # the caption lists these levels
+    assert KAPPA_LEVELS[-1] == 4.0  # the marked point lies on f = 4
+
+
+def test_05_mse_check_is_around_1e_11(data):
+    X, y = data
+    result = check_gradient(lambda v: losses.mse(X, y, v), lambda v: losses.mse_grad(X, y, v), np.zeros(2))
+    assert 1e-12 < result.relative_error < 1e-10  # "a relative error around 1e-11"

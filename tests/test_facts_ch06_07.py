@@ -16,6 +16,7 @@ import sympy as sp
 
 from nablakit import fd_error, gradcheck, networks, numdiff
 from nablakit.plotting import PALETTE
+from nablakit.selfcheck import QUESTIONS
 from nablakit.widgets import finite_diff as fdw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -259,3 +260,45 @@ def test_07_directional_check(ch07):
     assert np.isclose(np.linalg.norm(u), 1.0)
     assert fd == pytest.approx(ch07["grad_flat"](ch07["theta"]) @ u, rel=1e-7)
     assert abs(ch07["grad_draft"] @ u - fd) > 1e-3 * max(abs(fd), 1e-12) + 1e-4
+
+
+def test_07_bug_hunt_error_range(ch07):
+    errors = sorted(r.relative_error for r in ch07["results"].values())
+    assert errors[0] == pytest.approx(0.02, abs=0.005) and errors[-1] == pytest.approx(0.25, abs=0.01)
+
+
+# ------------------------------------------------- "Try it" answers in selfcheck
+
+
+def test_06_07_stored_try_it_answers(curves, ch07):
+    hs, c = curves
+
+    def stored(name):
+        return QUESTIONS[name].expected
+
+    measured = numdiff.central_difference(np.exp, 1.0, 1e-2) - E
+    assert stored("06.centred-error") == pytest.approx(measured, rel=1e-3)
+    q = QUESTIONS["06.best-exponent"]
+    assert abs(q.expected - np.log10(fd_error.best_step(hs, c["central"])[0])) < 1e-9
+    assert q.atol == 0.6 and q.rtol == 0.0  # "-5" is accepted, as the prompt's example suggests
+    assert stored("06.evaluations") == fd_error.fd_evaluation_count(25_000, "central")
+    g = ch07["g"]
+    assert stored("07.relative-error") == pytest.approx(gradcheck.relative_error(g, 3 * g))
+    w_try = np.array([0.1, -0.2, 0.9, 0.3, -0.5])
+    flagged = gradcheck.check_gradient(ch07["reg_logistic"], ch07["reg_logistic_grad"], w_try).worst_index
+    assert (stored("07.worst-index"),) == flagged
+
+
+def test_07_kink_explorer_caption(ch07):
+    l1, l1_grad, x = ch07["l1"], ch07["l1_grad"], ch07["x_kink"]
+    hs = fd_error.default_steps(-10, -2)
+    assert hs.size == 81 and np.isclose(hs[0], 1e-10) and np.isclose(hs[-1], 1e-2)
+    checks = [gradcheck.check_gradient(l1, l1_grad, x, h=h) for h in hs]
+    errors = np.array([c.relative_error for c in checks])
+    left, right = hs < abs(x[2]), hs > abs(x[2])
+    assert errors[right].min() > 1e-2                                       # "jumps past 1e-2 at once"
+    assert errors[-1] == pytest.approx(1 / (np.sqrt(3) + np.sqrt(2)), rel=1e-3)
+    assert round(1 / (np.sqrt(3) + np.sqrt(2)), 2) == 0.32
+    assert all(c.worst_index == (2,) for c, r in zip(checks, right) if r)
+    assert errors[left & (hs >= 1e-9)].max() < 1e-7                         # great down to about 1e-9
+    assert 1e-7 < errors[hs < 1e-9].max() < 1e-6                             # look closer, yet passes

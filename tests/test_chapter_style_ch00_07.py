@@ -1,0 +1,94 @@
+"""House style of chapters 00-07, checked on the notebook files (no kernel needed).
+
+One title style, learning goals first, a summary with an "I can" checklist and
+the exact exercise folders last, a "**Figure:**" caption after every cell that
+shows a figure, short code cells, and self-checks that name stored questions.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nablakit.selfcheck import QUESTIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "course").glob("0[0-7]-*.ipynb"))
+TITLES = {
+    "00": "Welcome",
+    "01": "Partial derivatives",
+    "02": "The gradient vector",
+    "03": "Directional derivatives",
+    "04": "Level sets",
+    "05": "Gradients in machine learning",
+    "06": "Finite differences",
+    "07": "Gradient checking",
+}
+EXERCISES = {
+    "01": ["ex01-partial-derivatives"],
+    "02": ["ex01-partial-derivatives", "ex02-gradient-geometry", "ex04-matrix-calculus"],
+    "03": ["ex03-directional-derivatives"],
+    "04": ["ex02-gradient-geometry", "ex10-loss-landscape"],
+    "05": ["ex04-matrix-calculus", "ex05-linear-regression", "ex07-softmax-gradient"],
+    "06": ["ex06-gradient-checking"],
+    "07": ["ex06-gradient-checking", "ex07-softmax-gradient"],
+}
+# A code cell shows a figure when it ends by calling a factory or explorer.
+SHOWS_FIGURE = re.compile(r"(_figure|_explorer|_teaser)\(.*\)\s*$|^\w+_app\s*$")
+
+
+@pytest.fixture(scope="module", params=CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def chapter(request):
+    return request.param.name[:2], nbformat.read(request.param, as_version=4)
+
+
+def test_title_learning_goals_and_closing(chapter):
+    number, nb = chapter
+    assert nb.cells[0].source.splitlines()[0] == f"# {number} · {TITLES[number]}"
+    head = "\n".join(c.source for c in nb.cells[:2])
+    assert "## Learning goals" in head and "you will be able to" in head
+    tail = "\n".join(c.source for c in nb.cells[-3:] if c.cell_type == "markdown")
+    assert "## Summary" in tail and "### Check yourself" in tail
+    assert len(re.findall(r"^- \[ \] I can", tail, flags=re.M)) >= 3, "an 'I can ...' checklist"
+    assert "### Graded exercise" in tail
+    for folder in EXERCISES.get(number, ["ex01-partial-derivatives"]):
+        assert f"`exercises/{folder}/`" in tail, f"chapter {number} must point to exercises/{folder}/"
+
+
+def test_sections_are_numbered_in_order(chapter):
+    _, nb = chapter
+    titles = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
+              if line.startswith("## ") and line not in ("## Learning goals", "## Summary")]
+    assert titles == [f"## {i}. {t.split('. ', 1)[1]}" for i, t in enumerate(titles, 1)]
+
+
+def test_every_figure_has_a_caption_right_after(chapter):
+    _, nb = chapter
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and SHOWS_FIGURE.search(cell.source.strip().splitlines()[-1]):
+            after = nb.cells[i + 1]
+            assert after.cell_type == "markdown" and after.source.startswith("**Figure:**"), (
+                f"cell {i} shows a figure; cell {i + 1} must start with '**Figure:**'"
+            )
+
+
+def test_code_cells_are_short_and_clean(chapter):
+    _, nb = chapter
+    lengths = sorted(len(c.source.splitlines()) for c in nb.cells if c.cell_type == "code")
+    assert lengths[-1] <= 25 and lengths[len(lengths) // 2] <= 4, lengths
+    text = "\n".join(c.source for c in nb.cells)
+    assert "TODO" not in text and "FIXME" not in text and "import matplotlib.pyplot" not in text
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.execution_count is None and not cell.outputs
+
+
+def test_try_it_cells_use_stored_questions(chapter):
+    number, nb = chapter
+    sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    keys = [m for s in sources for m in re.findall(r'^check\("([^"]+)", my_answer\)$', s, flags=re.M)]
+    answers = [s for s in sources if s.startswith("my_answer = None")]
+    assert len(keys) == len(answers) >= 1, "each Try it: an answer cell and a check cell"
+    assert all(k in QUESTIONS and k.startswith(f"{number}.") for k in keys), keys
+    assert "self_check(" not in "\n".join(sources), "use check('NN.topic', my_answer): it keeps the answer out of sight"
