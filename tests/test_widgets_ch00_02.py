@@ -176,6 +176,8 @@ def test_slice_explorer_accepts_a_scalar_only_function():
     xs = app.artists["slice_x"].get_xdata()
     assert np.allclose(app.artists["slice_x"].get_ydata(), [g_scalar(v, -0.25) for v in xs])
     assert_no_callback_errors(app)
+    assert_labelled(app.fig)
+    assert all("₀" in s.description for s in app.sliders.values())
 
 
 def test_slice_explorer_validates_input():
@@ -209,6 +211,8 @@ def test_secant_explorer_turns_secant_into_tangent(axis):
     assert np.allclose(app.artists["tangent"].get_ydata(), move(0.0) + exact * (ts - 1.0), atol=1e-6)
     assert counts(app) == before
     assert_no_callback_errors(app)
+    assert_labelled(app.fig)
+    assert app.sliders["h"].description == "step h"
 
 
 def test_secant_explorer_validates_input():
