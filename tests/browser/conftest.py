@@ -1,0 +1,81 @@
+"""One JupyterLab server and one headless Chromium for the whole browser session.
+
+Without Chromium (or Playwright) the browser test modules are not collected;
+``test_browser_available.py`` then reports one skip saying how to install it,
+or fails under CI (``CI=true``), where the browser tests must run.
+"""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from browser.lab import ROOT, LabPage, LabServer, browser_missing, launch_browser
+
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+if browser_missing():
+    collect_ignore = ["test_chapters.py", "test_exercise.py", "test_nbgrader_ui.py"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep the browser tests together on one xdist worker (one server, one browser).
+
+    pytest-xdist 3.8 implements ``--dist loadgroup`` by appending ``@group``
+    to ``item._nodeid``, which pytest >= 9.2 no longer reads (node ids are
+    ``NodeId`` objects in ``item._id``), so groups are silently split across
+    workers. Do the same on ``_id`` for the tests in this folder.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    here = Path(__file__).parent
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is None or item.path.parent != here or "@" in item.nodeid.rsplit("]", 1)[-1]:
+            continue
+        name = mark.args[0] if mark.args else mark.kwargs.get("name", "default")
+        item._id = NodeId.parse(f"{item.nodeid}@{name}")
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    start = time.perf_counter()
+    ARTIFACTS.mkdir(exist_ok=True)
+    timings = ARTIFACTS / "browser-timings.txt"
+    timings.write_text("")
+    server = LabServer(ROOT)
+    with open(timings, "a") as log:
+        log.write(f"JupyterLab server up in {time.perf_counter() - start:.1f} s\n")
+    yield server
+    server.stop()
+    with open(timings, "a") as log:
+        log.write(f"browser session {time.perf_counter() - start:.1f} s in all\n")
+
+
+@pytest.fixture(scope="session")
+def browser(lab_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_browser(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def student_page(lab_server, browser):
+    """JupyterLab as a student gets it (nbgrader's instructor plugins disabled), loaded once."""
+    lab_server.set_role("student")
+    page = LabPage(browser, lab_server).load()
+    yield page
+    page.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
