@@ -1,0 +1,162 @@
+"""Binder builds what we test: environment.yml, postBuild and the README badge.
+
+repo2docker creates the conda environment from ``environment.yml``, runs
+``postBuild`` and opens the badge's ``urlpath``. Here the same environment is
+the project venv, installed from the lock; these tests check that the two
+descriptions agree and that the venv looks as Binder's will (helper package
+installed from this checkout, widget and ipympl lab extensions enabled,
+nbgrader's instructor tools hidden). ``tests/test_environment_sync.py``
+checks pyproject.toml against environment.yml and the lock.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+NBGRADER = "@jupyter/nbgrader"
+STUDENT_PLUGINS = ("assignment-list", "validate-assignment")
+INSTRUCTOR_PLUGINS = ("formgrader", "create-assignment", "course-list")
+# conda-forge names that differ from the names in the lock (PyPI)
+PIP_NAME = {}
+
+
+def environment():
+    return yaml.safe_load((ROOT / "environment.yml").read_text())
+
+
+def conda_specs():
+    """{name: spec} of the conda packages in environment.yml, python and pip excluded."""
+    specs = {}
+    for dep in environment()["dependencies"]:
+        if isinstance(dep, str):
+            name, spec = re.match(r"([A-Za-z0-9_.-]+)\s*(.*)$", dep).groups()
+            if name not in ("python", "pip"):
+                specs[name] = spec.strip()
+    return specs
+
+
+def lock():
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def as_pip_specifier(conda_spec):
+    """conda's ``>=1.2`` / ``=1.2`` / ``1.2`` as a pip SpecifierSet (``=1.2`` means 1.2.*)."""
+    spec = conda_spec.replace(" ", "")
+    if not spec:
+        return SpecifierSet()
+    if re.fullmatch(r"=?[0-9][0-9a-zA-Z.]*", spec):
+        return SpecifierSet(f"=={spec.lstrip('=')}.*")
+    return SpecifierSet(spec)
+
+
+def test_every_binder_package_is_locked_within_its_bound():
+    pins = lock()
+    problems = []
+    for name, spec in conda_specs().items():
+        key = canonicalize_name(PIP_NAME.get(name, name))
+        if key not in pins:
+            problems.append(f"{name} is in environment.yml but not pinned in constraints.txt")
+        elif not as_pip_specifier(spec).contains(pins[key], prereleases=True):
+            problems.append(f"{name}: the lock pins {pins[key]}, outside environment.yml's {spec}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_lock_resolved_into_the_venv():
+    """Every locked Binder package is installed at its pinned version, so the pins resolve on the index."""
+    pins = lock()
+    wrong = []
+    for name in conda_specs():
+        key = canonicalize_name(PIP_NAME.get(name, name))
+        try:
+            installed = metadata.version(key)
+        except metadata.PackageNotFoundError:
+            wrong.append(f"{name} is not installed")
+            continue
+        if key in pins and installed != pins[key]:
+            wrong.append(f"{name}: installed {installed}, locked {pins[key]}")
+    assert not wrong, "run `make setup`:\n" + "\n".join(wrong)
+
+
+def test_binder_python_satisfies_requires_python():
+    python = next(d for d in environment()["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    version = python.split("=")[-1]
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert SpecifierSet(requires).contains(f"{version}.0"), f"environment.yml's {python} violates {requires}"
+
+
+def test_postbuild_is_valid_bash_and_installs_this_checkout():
+    post = ROOT / "postBuild"
+    assert os.access(post, os.X_OK), "postBuild must be executable"
+    subprocess.run(["bash", "-n", str(post)], check=True)
+    # postBuild runs `pip install --no-deps -e .`; the venv got the package the same way
+    dist = metadata.distribution("nablakit")
+    direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    assert direct.get("dir_info", {}).get("editable"), "nablakit should be an editable install, as postBuild does"
+    assert Path(direct["url"].removeprefix("file://")).resolve() == ROOT
+    found = subprocess.run([str(VENV_BIN / "python"), "-c", "import nablakit; print(nablakit.__file__)"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(found).resolve().is_relative_to(ROOT / "src"), found
+
+
+def test_postbuild_hides_exactly_the_instructor_plugins():
+    post = (ROOT / "postBuild").read_text()
+    make = (ROOT / "Makefile").read_text()
+    named = set(re.findall(r"@jupyter/nbgrader:([a-z-]+)", post))
+    assert named == set(INSTRUCTOR_PLUGINS), f"postBuild disables {sorted(named)}"
+    assert set(re.findall(r"@jupyter/nbgrader:([a-z-]+)", make)) == named, "Makefile and postBuild differ"
+
+
+@pytest.fixture(scope="module")
+def labextensions():
+    """`jupyter labextension list` of the venv, colours removed: (enabled lines, disabled plugin names)."""
+    out = subprocess.run([str(VENV_BIN / "jupyter"), "labextension", "list"], capture_output=True, text=True,
+                         check=True)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    head, _, disabled = text.partition("Disabled extensions:")
+    return head, {line.strip() for line in disabled.splitlines() if line.strip()}
+
+
+@pytest.mark.parametrize("extension", ["@jupyter-widgets/jupyterlab-manager", "jupyter-matplotlib", NBGRADER])
+def test_lab_extension_enabled(labextensions, extension):
+    listed, _ = labextensions
+    line = next((ln for ln in listed.splitlines() if ln.strip().startswith(extension + " ")), None)
+    assert line is not None, f"{extension} is not installed in the venv:\n{listed}"
+    assert "enabled" in line and "OK" in line, f"{extension} is not enabled and OK: {line.strip()}"
+
+
+def test_nbgrader_student_plugins_only(labextensions):
+    _, disabled = labextensions
+    for plugin in STUDENT_PLUGINS:
+        assert f"{NBGRADER}:{plugin}" not in disabled, f"students need {plugin}"
+    for plugin in INSTRUCTOR_PLUGINS:
+        assert f"{NBGRADER}:{plugin}" in disabled, f"{plugin} should be disabled for students (make setup)"
+
+
+def test_readme_badge_opens_chapter_00():
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\((https://mybinder\.org/v2/gh/[^)]+)\)",
+                      readme)
+    assert match, "README needs the Binder badge [![Binder](https://mybinder.org/badge_logo.svg)](...)"
+    url = match.group(1)
+    assert re.match(r"https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[\w.-]+\?", url), url
+    urlpath = re.search(r"[?&]urlpath=([^&]+)", url)
+    assert urlpath and urlpath.group(1).startswith("lab/tree/course/00-"), f"badge should open chapter 00: {url}"
+    assert (ROOT / urlpath.group(1).removeprefix("lab/tree/")).is_file(), f"{urlpath.group(1)} does not exist"
