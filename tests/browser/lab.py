@@ -261,10 +261,22 @@ _JS_DOM_PROBLEMS = """() => { const root = window.__nb.node; const found = [];
       found.push('widget failed to render: ' + el.textContent.slice(0, 300));
   return found; }"""
 
-# Widget outputs still showing ipywidgets' placeholder, i.e. not rendered yet.
-_JS_WIDGETS_RENDERED = """() => { const root = window.__nb.node;
-  const outs = root.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]');
-  for (const el of outs) if (!el.querySelector('.jupyter-widgets') && !el.querySelector('.jupyter-matplotlib')) return false;
+# Rendered when every widget output of the model has its view in the page, every image output
+# has loaded and every ipympl canvas has been drawn on.
+_JS_WIDGETS_RENDERED = """() => { const w = window.__nb; const root = w.node; const cells = w.content.model.cells;
+  let expected = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type !== 'code') continue;
+    for (let j = 0; j < c.outputs.length; j++) {
+      const data = c.outputs.get(j).data;
+      if (data && data['application/vnd.jupyter.widget-view+json']) expected++;
+    }
+  }
+  const views = Array.from(root.querySelectorAll('.jp-OutputArea-output'))
+    .filter(el => Array.from(el.children).some(child => child.classList.contains('jupyter-widgets')));
+  if (views.length < expected) return false;
+  for (const img of root.querySelectorAll('.jp-OutputArea-output img')) if (!img.complete || !img.naturalWidth) return false;
   for (const c of root.querySelectorAll('.jupyter-matplotlib-canvas-div canvas:first-child'))
     if (!window.__canvasDrawn(c)) return false;
   return true; }"""
@@ -287,8 +299,9 @@ _JS_FIGURE_SUMMARY = """() => { const root = window.__nb.node;
     sliders: el.querySelectorAll('.noUi-handle').length,
     canvases: el.querySelectorAll('.jupyter-matplotlib-canvas-div canvas:first-child').length,
     live: Array.from(el.querySelectorAll('.jupyter-matplotlib-canvas-div canvas:first-child')).every(window.__canvasDrawn),
+    images: el.querySelectorAll('img').length,
     labels: Array.from(el.querySelectorAll('.widget-slider .widget-label')).map(l => l.textContent),
-  })).filter(o => o.sliders || o.canvases); }"""
+  })).filter(o => o.sliders || o.canvases || o.images); }"""
 
 # For each output index: note the first slider's value and arm a watcher that times, from the
 # next keydown on that slider, until its canvas's pixels differ.
@@ -374,11 +387,26 @@ class LabPage:
 
         return nbformat.from_dict(self.page.evaluate(_JS_NOTEBOOK_JSON))
 
+    def kernel_eval(self, setup, expression, timeout=30):
+        """Run ``setup`` quietly in the notebook's kernel and return ``expression``'s value (via repr)."""
+        import ast
+
+        js = """async ([code, expr]) => { const k = window.__nb.sessionContext.session.kernel;
+          const future = k.requestExecute({code, silent: true, store_history: false, user_expressions: {r: expr}});
+          const reply = await future.done; const c = reply.content;
+          if (c.status !== 'ok') return {error: c.ename + ': ' + c.evalue};
+          const r = c.user_expressions.r;
+          return r.status === 'ok' ? {value: r.data['text/plain']} : {error: r.ename + ': ' + r.evalue}; }"""
+        result = self.page.evaluate(js, [setup, expression])
+        if "error" in result:
+            raise RuntimeError(f"kernel raised {result['error']}")
+        return ast.literal_eval(result["value"])
+
     def dom_problems(self):
         return self.page.evaluate(_JS_DOM_PROBLEMS)
 
     def figures(self):
-        """Summary of every output that holds sliders or ipympl canvases."""
+        """Summary of every output that holds sliders, ipympl canvases or images."""
         return self.page.evaluate(_JS_FIGURE_SUMMARY)
 
     def _output(self, index):

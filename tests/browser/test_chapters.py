@@ -9,10 +9,13 @@ keyboard redraws its canvas. A screenshot of each chapter goes to
 """
 
 import hashlib
+import inspect
+import json
 import time
 
 import pytest
 
+import test_accessibility as a11y
 from browser.lab import ROOT
 from notebook_runner import problem_outputs
 
@@ -22,6 +25,21 @@ CHAPTERS = sorted((ROOT / "course").glob("[0-9][0-9]-*.ipynb"))
 # The course outline lets chapter 07 (gradient checking) teach with tables instead of a slider.
 WIDGET_FREE = {"07"}
 RUN_TIMEOUT = 90
+# The accessibility checks of tests/test_accessibility.py, run in the chapter's kernel on every
+# matplotlib figure the chapter made (widget factories and inline plt.subplots alike).
+_A11Y_SETUP = "\n".join([
+    "import re",
+    f"SAFE_CMAPS = {a11y.SAFE_CMAPS!r}",
+    *(inspect.getsource(f) for f in (a11y._is_colorbar, a11y._has_label, a11y.axes_problems, a11y.cmap_problems)),
+    "def _nablakit_figure_problems():",
+    "    import json, matplotlib.pyplot as plt",
+    "    found = []",
+    "    for num in plt.get_fignums():",
+    "        fig = plt.figure(num)",
+    "        name = fig._suptitle.get_text() if fig._suptitle else next((a.get_title() for a in fig.axes), '')",
+    "        found += [f'figure {name!r}: {p}' for p in axes_problems(fig) + cmap_problems(fig)]",
+    "    return json.dumps(found)",
+])
 
 
 def _digest(path):
@@ -41,6 +59,7 @@ def chapter(request, student_page, screenshot_dir):
         run_seconds = lab.run_all(timeout=RUN_TIMEOUT)
         rendered = lab.wait_widgets_rendered()
         figures = lab.figures()
+        figure_problems = json.loads(lab.kernel_eval(_A11Y_SETUP, "_nablakit_figure_problems()"))
         shot = screenshot_dir / f"{path.stem}.png"
         lab.screenshot_output(figures[0]["index"] if figures else 0, shot)
         state = {
@@ -50,6 +69,7 @@ def chapter(request, student_page, screenshot_dir):
             "dom_problems": lab.dom_problems(),
             "figures": figures,
             "rendered": rendered,
+            "figure_problems": figure_problems,
             "run_seconds": run_seconds,
             "screenshot": shot,
             "console_start": console_start,
@@ -59,7 +79,8 @@ def chapter(request, student_page, screenshot_dir):
         lab.close_notebook()
     with open(screenshot_dir.parent / "browser-timings.txt", "a") as log:
         log.write(f"{path.stem}: Run All {run_seconds:.1f} s, open+run+checks {time.perf_counter() - start:.1f} s, "
-                  f"{len(figures)} figure outputs, screenshot {shot.relative_to(ROOT)}\n")
+                  f"{sum(bool(f['canvases']) for f in figures)} live figures, {sum(f['sliders'] for f in figures)} "
+                  f"sliders, {sum(f['images'] for f in figures)} images; screenshot {shot.relative_to(ROOT)}\n")
     assert _digest(path) == before, f"{path.name} was modified on disk by the browser test"
 
 
@@ -75,14 +96,25 @@ def test_cells_run_without_error_output(chapter):
 def test_widgets_render_and_figures_are_live(chapter):
     figures = chapter["figures"]
     stem = chapter["path"].stem
-    assert chapter["rendered"], f"{stem}: widgets or figures still not rendered 30 s after Run All"
+    assert chapter["rendered"], (f"{stem}: 30 s after Run All, some widget views, images or canvases "
+                                 f"were still not rendered")
     if stem[:2] not in WIDGET_FREE:
         assert any(f["sliders"] for f in figures), f"{stem}: no slider rendered"
         assert any(f["canvases"] for f in figures), f"{stem}: no ipympl canvas rendered"
+    assert figures, f"{stem}: shows no figure at all"
     blank = [f["index"] for f in figures if f["canvases"] and not f["live"]]
     assert not blank, f"{stem}: canvases of outputs {blank} are blank (figure never drawn)"
     unlabelled = [f["index"] for f in figures if any(not label.strip() for label in f["labels"])]
     assert not unlabelled, f"{stem}: outputs {unlabelled} have sliders without a label"
+
+
+def test_figures_titled_labelled_colour_blind_safe(chapter):
+    """Every figure in the kernel: titles, axis labels (3-D: z too), safe colour maps; sliders described."""
+    problems = list(chapter["figure_problems"])
+    for figure in chapter["figures"]:
+        problems += [f"output {figure['index']}: slider label {label!r} does not name its quantity"
+                     for label in figure["labels"] if not a11y.re.search(r"[^\W\d_]{2,}", label)]
+    assert not problems, chapter["path"].stem + ":\n  " + "\n  ".join(problems)
 
 
 def test_keyboard_slider_redraws_canvas(chapter):
