@@ -5,14 +5,16 @@
   factory shown as the cell's result, or a figure made with plt.subplots).
 * No rainbow-type colour maps ('jet', 'rainbow', 'hsv', ...) in the
   chapters or the package.
-* Every figure factory in ``nablakit.widgets`` builds (Agg) a figure whose
-  axes have titles and x/y (3-D: also z) labels, whose colour maps are
-  colour-blind-safe, and whose sliders have descriptive labels.
+* Every figure factory in ``nablakit.widgets`` builds (Agg; with its
+  docstring example if it needs arguments) a figure whose axes have titles
+  and x/y (3-D: also z) labels, whose colour maps are colour-blind-safe, and
+  whose sliders have descriptive labels.
 
-The browser suite checks the same on the figures of the executed chapters.
+The browser suite runs the same figure checks in the kernel of every executed chapter.
 """
 
 import ast
+import doctest
 import importlib
 import inspect
 import pkgutil
@@ -150,73 +152,39 @@ def test_no_rainbow_colour_maps():
 
 # --- the factories' figures ---------------------------------------------------------------------
 
-def _chapter01_f(x, y):
-    return x**2 * y + np.sin(y)
-
-
-def _origin_quotient(numerator):
-    def g(x, y):
-        if x == 0 and y == 0:
-            return 0.0
-        return numerator(x, y) / (x**2 + y**2)
-    return g
-
-
-def _fd_inputs():
-    from nablakit import fd_error
-
-    hs = fd_error.default_steps(-12, -1, per_decade=4)
-    return hs, fd_error.error_curves(np.exp, np.exp, 1.0, hs, methods=("forward", "central"))
-
-
-def _cost_rows():
-    from nablakit import fd_error
-
-    return fd_error.gradient_cost_table([2, 4], n_in=3, n_samples=4, repeats=1)
-
-
-def _check_tables():
-    from nablakit import networks
-
-    rng = np.random.default_rng(0)
-    params = networks.init_mlp(3, 4, 2, rng)
-    return {"backprop": networks.gradient_check_table(params, rng.normal(size=(5, 3)), rng.normal(size=(5, 2)))}
-
-
-# Arguments for factories without defaults, as the chapters call them (smaller where it is faster).
-SAMPLE_CALLS = {
-    "partials.slice_explorer": lambda: ((_chapter01_f,), {}),
-    "partials.secant_explorer": lambda: ((_chapter01_f,), {}),
-    "partials.mixed_partials_figure": lambda: ((_origin_quotient(lambda x, y: x * y * (x**2 - y**2)),), {}),
-    "partials.paths_figure": lambda: ((_origin_quotient(lambda x, y: x * y),), {}),
-    "finite_diff.error_curves_figure": lambda: (_fd_inputs(), {}),
-    "finite_diff.error_budget_figure": lambda: (_fd_inputs(), {}),
-    "finite_diff.gradient_cost_figure": lambda: ((_cost_rows(),), {}),
-    "finite_diff.check_bars_figure": lambda: ((_check_tables(),), {}),
-    "finite_diff.check_step_explorer": lambda: ((lambda v: np.sum(np.abs(v)), np.sign, [1.0, 3e-6]), {}),
-    "training.natural_gradient_paths": lambda: ((np.random.default_rng(0).normal(1.0, 0.5, size=200),), {}),
-}
-
-
 def _needs_arguments(func):
     return any(p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                for p in inspect.signature(func).parameters.values())
 
 
 def build(name):
-    """(Figure, sliders) made by factory ``name``; skips if it cannot be built here."""
+    """(Figure, sliders) made by factory ``name``.
+
+    A factory with defaults for all its arguments is called without any;
+    one that needs arguments is built by running its docstring example (the
+    package's doctested example), and the figure that example made is used.
+    """
     factory = FACTORIES[name]
-    if name in SAMPLE_CALLS:
-        args, kwargs = SAMPLE_CALLS[name]()
-    elif _needs_arguments(factory):
-        pytest.skip(f"{name} needs arguments: add an entry to SAMPLE_CALLS in {Path(__file__).name}")
-    else:
-        args, kwargs = (), {}
-    made = factory(*args, **kwargs)
-    if isinstance(made, LiveFigure):
-        return made.fig, made.sliders
-    assert isinstance(made, Figure), f"{name} returned {type(made).__name__}, not a LiveFigure or Figure"
-    return made, {}
+    if not _needs_arguments(factory):
+        made = factory()
+        if isinstance(made, LiveFigure):
+            return made.fig, made.sliders
+        assert isinstance(made, Figure), f"{name} returned {type(made).__name__}, not a LiveFigure or Figure"
+        return made, {}
+    examples = doctest.DocTestParser().get_examples(inspect.getdoc(factory) or "")
+    if not examples:
+        pytest.skip(f"{name} needs arguments and has no docstring example to build it from")
+    namespace = dict(vars(inspect.getmodule(factory)))
+    before = set(plt.get_fignums())
+    for example in examples:
+        exec(compile(example.source, f"<{name} docstring>", "exec"), namespace)
+    new = sorted(set(plt.get_fignums()) - before)
+    assert new, f"the docstring example of {name} made no figure"
+    fig = plt.figure(new[-1])
+    sliders = next((v.sliders for v in namespace.values() if isinstance(v, LiveFigure) and v.fig is fig), {})
+    for num in new[:-1]:
+        plt.close(num)
+    return fig, sliders
 
 
 def _is_colorbar(ax):
