@@ -119,6 +119,8 @@ class LabServer:
             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
             f"--LabApp.workspaces_dir={self.tmp / 'workspaces'}",
             f"--LabApp.user_settings_dir={self.tmp / 'settings'}",
+            # JupyterLab makes a checkpoint when it opens a notebook: keep them out of the project
+            f"--FileCheckpoints.checkpoint_dir={self.tmp / 'checkpoints'}",
             # tests reach the command registry and notebook models through window.jupyterapp
             "--LabApp.expose_app_in_browser=True",
         ]
