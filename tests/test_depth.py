@@ -103,6 +103,17 @@ def test_diagonal_quadratic_runs_match_the_optimizers(beta, kappa, fraction):
     assert np.allclose(batch[1], batch[0], equal_nan=True)
 
 
+def test_diagonal_quadratic_runs_take_one_beta_per_run():
+    tf = tfn.ravine(kappa=20)
+    betas = [0.0, 0.5, 0.9, 0.99]
+    batch = dp.diagonal_quadratic_runs([[2.0, 40.0]] * 4, [-2.0, 1.0], 0.045, 300, beta=betas)
+    for path, beta in zip(batch, betas):
+        reference = opt.momentum(tf.grad, [-2.0, 1.0], 0.045, 300, beta=beta)
+        assert np.allclose(path, reference, rtol=1e-10, atol=1e-300), f"beta = {beta}"
+    with pytest.raises(ValueError, match="beta"):
+        dp.diagonal_quadratic_runs([[1.0]] * 2, [1.0], 0.1, 3, beta=[0.5, -0.1])
+
+
 def test_diagonal_quadratic_runs_marks_divergence_per_run():
     paths = dp.diagonal_quadratic_runs([[2.0, 2.0], [2.0, 2.0]], [1.0, 1.0], [0.5, 1.5], 200)
     assert np.all(np.isfinite(paths[0])) and np.isnan(paths[1, -1]).all()

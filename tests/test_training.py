@@ -308,6 +308,26 @@ def test_steps_to_settle_requires_staying():
     assert tr.steps_to_settle(path[1:2], [1.0, 0.0], 0.1) == 0
 
 
+def test_first_settled_counts_from_the_last_failure():
+    assert tr.first_settled([False, False, True]) == 2
+    assert tr.first_settled([True, False, True, True]) == 2
+    assert tr.first_settled(np.array([0.5, np.nan, 1e-7]) < 1e-6) == 2, "NaN compares False: not settled there"
+    assert tr.first_settled([]) is None and tr.first_settled([True, True, False]) is None
+    with pytest.raises(ValueError, match="1-D"):
+        tr.first_settled([[True]])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: tr.micro_batch_slices(True, 2), "m must be an integer >= 1"),
+    (lambda: tr.checkpoint_table(0), "n_layers must be an integer >= 1"),
+    (lambda: tr.checkpoint_table(2.0), "n_layers"),
+    (lambda: tr.gaussian_gd_path([1.0, 2.0], [0.0, 1.0], 0.1, -1), "steps must be an integer >= 0"),
+])
+def test_counts_are_validated_with_one_message(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
 # --------------------------------------------------------------------------- small network helpers
 
 
@@ -367,3 +387,5 @@ def test_train_mlp_minibatches_are_seeded_and_divergence_stops_cleanly():
     assert stopped.size and np.all(np.isnan(hist["loss"][stopped[0]:]))
     with pytest.raises(ValueError, match="rng"):
         tr.train_mlp(p0, X, y, 0.1, 3, batch_size=4)
+    with pytest.raises(ValueError, match=r"batch_size must be an integer in 1\.\.32"):
+        tr.train_mlp(p0, X, y, 0.1, 3, batch_size=33, rng=0)

@@ -14,11 +14,11 @@ Pure NumPy helpers for chapter 08:
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from nablakit._validate import as_float_array, check_positive
+from nablakit.losses import sigmoid
+from nablakit.training import _check_count
 
 CRITICAL_POINT_TYPES = ("minimum", "maximum", "saddle", "degenerate")
 
@@ -187,12 +187,6 @@ def quadratic_gradient_flow(A, theta0, times):
         return (np.exp(-np.outer(times, lam)) * coeffs) @ V.T
 
 
-def _check_depth(depth, name="depth"):
-    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 0:
-        raise ValueError(f"{name} must be a non-negative integer; got {depth!r}")
-    return int(depth)
-
-
 def sigmoid_chain(depth, weight=1.0, bias=0.0, x0=0.0):
     """A chain of scalar sigmoid layers ``a_k = sigmoid(weight * a_{k-1} + bias)`` and its gradients.
 
@@ -230,7 +224,7 @@ def sigmoid_chain(depth, weight=1.0, bias=0.0, x0=0.0):
     >>> bool(np.all(sigmoid_chain(10)[1] <= 0.25 ** np.arange(10, -1, -1)))
     True
     """
-    depth = _check_depth(depth)
+    depth = _check_count(depth, "depth")
     weight = float(as_float_array(weight, "weight", ndim=0))
     bias = float(as_float_array(bias, "bias", ndim=0))
     a = np.empty(depth + 1)
@@ -238,7 +232,7 @@ def sigmoid_chain(depth, weight=1.0, bias=0.0, x0=0.0):
     local = np.empty(depth)  # d a_k / d a_{k-1}
     for k in range(1, depth + 1):
         z = weight * a[k - 1] + bias
-        s = 0.5 * (1.0 + np.tanh(0.5 * z))  # sigmoid, no overflow for large |z|
+        s = float(sigmoid(z))
         a[k] = s
         local[k - 1] = weight * s * (1.0 - s)
     grads = np.ones(depth + 1)
@@ -313,7 +307,7 @@ def recurrence_grad_norms(W, T):
     W = as_float_array(W, "W", ndim=2)
     if W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square matrix; got shape {W.shape}")
-    T = _check_depth(T, "T")
+    T = _check_count(T, "T")
     norms = np.empty(T + 1)
     J = np.eye(W.shape[0])
     norms[T] = 1.0
@@ -348,8 +342,9 @@ def diagonal_quadratic_runs(curvatures, theta0, lr, steps, beta=0.0):
         Learning rate of each run, > 0.
     steps : int
         Number of updates, >= 0.
-    beta : float, default 0.0
-        Momentum coefficient in ``[0, 1)``.
+    beta : float or array_like of shape (...), default 0.0
+        Momentum coefficient of each run, in ``[0, 1)``; ``0`` is plain
+        gradient descent, so one call can run both side by side.
 
     Returns
     -------
@@ -368,6 +363,9 @@ def diagonal_quadratic_runs(curvatures, theta0, lr, steps, beta=0.0):
     (2, 4, 2)
     >>> np.allclose(paths[0, 1], [1 - 0.05 * 2, 1 - 0.05 * 20])
     True
+    >>> both = diagonal_quadratic_runs([[2.0, 20.0]] * 2, [1.0, 1.0], 0.05, 2, beta=[0.0, 0.9])
+    >>> np.allclose(both[0], paths[0, :3]), bool(both[1, 2, 0] < both[0, 2, 0])
+    (True, True)
     """
     lam = as_float_array(curvatures, "curvatures", ndim=(1, 2, 3))
     theta = np.broadcast_to(as_float_array(theta0, "theta0"), lam.shape).astype(float)
@@ -375,10 +373,11 @@ def diagonal_quadratic_runs(curvatures, theta0, lr, steps, beta=0.0):
     if np.any(lr <= 0):
         raise ValueError("lr must be > 0 for every run")
     lr = np.broadcast_to(lr, lam.shape[:-1])[..., None]
-    steps = _check_depth(steps, "steps")
-    beta = float(as_float_array(beta, "beta", ndim=0))
-    if not 0 <= beta < 1:
-        raise ValueError(f"beta must satisfy 0 <= beta < 1; got {beta}")
+    steps = _check_count(steps, "steps")
+    beta = as_float_array(beta, "beta")
+    if np.any((beta < 0) | (beta >= 1)):
+        raise ValueError(f"beta must satisfy 0 <= beta < 1 for every run; got {beta}")
+    beta = np.broadcast_to(beta, lam.shape[:-1])[..., None]
     paths = np.full(lam.shape[:-1] + (steps + 1, lam.shape[-1]), np.nan)
     paths[..., 0, :] = theta
     v = np.zeros_like(theta)

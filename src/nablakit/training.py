@@ -10,12 +10,14 @@ widgets only draw them.
   :func:`equal_weight_mse_gradient` is the common mistake.
 - Checkpointing: :func:`checkpoint_table` counts stored activations and layer
   evaluations for three strategies.
-- Mixed precision: :func:`float16_roundtrip` and :func:`underflow_fraction`
-  show gradients vanishing in float16 and loss scaling bringing them back.
+- Mixed precision: :func:`float16_roundtrip`, :func:`underflow_fraction`
+  and :func:`float16_error_envelope` show gradients vanishing in float16
+  and loss scaling bringing them back.
 - Natural gradient on a Gaussian N(mu, sigma^2): :func:`gaussian_loglik_grad`,
   :func:`gaussian_fisher`, :func:`gaussian_natural_gradient`,
   :func:`gaussian_average_loglik` (a whole grid at once),
-  :func:`gaussian_gd_path`, :func:`gaussian_ngd_path`.
+  :func:`gaussian_gd_path`, :func:`gaussian_ngd_path`; :func:`steps_to_settle`
+  (and its core :func:`first_settled`) says when a run has arrived for good.
 - A small network (chapter 08): :func:`train_mlp` records the loss and the
   gradient norm at every step (the training diagnostic), and
   :func:`mlp_loss_stack` evaluates the loss at many parameter vectors at once
@@ -36,6 +38,15 @@ FLOAT16_SMALLEST_NORMAL = float(np.finfo(np.float16).smallest_normal)
 """2**-14, about 6.10e-5: below it float16 loses relative precision."""
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 """65504: above it a float16 becomes inf."""
+
+
+def _check_count(value, name, low=0, high=None):
+    # An integer in [low, high]; True/False are not counts.
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
+            high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"in {low}..{high}"
+        raise ValueError(f"{name} must be an integer {bounds}; got {value!r}")
+    return int(value)
 
 
 # --------------------------------------------------------------------------- clipping
@@ -228,9 +239,7 @@ def micro_batch_slices(m, micro_batch):
     >>> [(s.start, s.stop) for s in micro_batch_slices(10, 4)]
     [(0, 4), (4, 8), (8, 10)]
     """
-    for value, name in ((m, "m"), (micro_batch, "micro_batch")):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    m, micro_batch = _check_count(m, "m", 1), _check_count(micro_batch, "micro_batch", 1)
     return [slice(start, min(start + micro_batch, m)) for start in range(0, m, micro_batch)]
 
 
@@ -369,9 +378,7 @@ def checkpoint_table(n_layers):
     >>> [(r["strategy"], r["memory"], r["compute"]) for r in rows]
     [('store all', 16, 16), ('sqrt(n) checkpoints', 7, 28), ('recompute all', 2, 136)]
     """
-    if isinstance(n_layers, bool) or not isinstance(n_layers, (int, np.integer)) or n_layers < 1:
-        raise ValueError(f"n_layers must be a positive integer; got {n_layers!r}")
-    n = int(n_layers)
+    n = _check_count(n_layers, "n_layers", 1)
     s = math.isqrt(n - 1) + 1 if n > 1 else 1  # ceil(sqrt(n))
     k = -(-n // s)  # ceil(n / s)
     lengths = [s] * (k - 1) + [n - s * (k - 1)]
@@ -469,6 +476,23 @@ def underflow_fraction(values, scale=1.0):
 def overflow_fraction(values, scale=1.0):
     """Fraction of ``values`` that become inf in :func:`float16_roundtrip` (scale too large).
 
+    Parameters
+    ----------
+    values : array_like
+        Gradients in float64.
+    scale : float, default 1.0
+        The loss scale.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`float16_roundtrip`.
+
     Examples
     --------
     >>> overflow_fraction([1.0, 0.1], scale=2.0**16)
@@ -476,6 +500,53 @@ def overflow_fraction(values, scale=1.0):
     """
     back = float16_roundtrip(values, scale)
     return float(np.mean(np.isinf(back)))
+
+
+def float16_error_envelope(values, scale=1.0, per_bin=50):
+    """Worst relative error of :func:`float16_roundtrip` in bins of neighbouring values.
+
+    The error jumps around from one value to the next (it depends on where a
+    value falls between two float16 numbers); the worst case in each bin of
+    ``per_bin`` consecutive values is a smooth envelope that can be plotted.
+
+    Parameters
+    ----------
+    values : array_like of shape (n,)
+        Positive, increasing gradient magnitudes; ``n`` a multiple of ``per_bin``.
+    scale : float, default 1.0
+        The loss scale.
+    per_bin : int, default 50
+        Values per bin, >= 1.
+
+    Returns
+    -------
+    centres : ndarray of shape (n // per_bin,)
+        Geometric mean of each bin's first and last value.
+    worst : ndarray of shape (n // per_bin,)
+        The largest ``|back - value| / value`` in each bin (1 where values became 0).
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is not positive and increasing, or ``per_bin`` does not divide its length.
+
+    Examples
+    --------
+    >>> centres, worst = float16_error_envelope(np.geomspace(1e-9, 1e-8, 10), per_bin=5)
+    >>> worst.tolist()
+    [1.0, 1.0]
+    >>> bool(float16_error_envelope(np.geomspace(1e-9, 1e-8, 10), scale=2.0**16, per_bin=5)[1].max() < 1e-3)
+    True
+    """
+    values = as_float_array(values, "values", ndim=1)
+    per_bin = _check_count(per_bin, "per_bin", 1)
+    if np.any(values <= 0) or np.any(np.diff(values) <= 0):
+        raise ValueError("values must be positive and increasing")
+    if values.size % per_bin:
+        raise ValueError(f"per_bin ({per_bin}) must divide the number of values ({values.size})")
+    bins = values.reshape(-1, per_bin)
+    worst = (np.abs(float16_roundtrip(bins, scale) - bins) / bins).max(axis=1)
+    return np.sqrt(bins[:, 0] * bins[:, -1]), worst
 
 
 # --------------------------------------------------------------------------- natural gradient on a Gaussian
@@ -653,8 +724,7 @@ def _ascent_path(step, data, theta0, lr, steps):
     data = as_float_array(data, "data", ndim=1)
     theta0 = as_float_array(theta0, "theta0", shape=(2,))
     lr = check_positive(lr, "lr")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
+    steps = _check_count(steps, "steps")
     if theta0[1] <= 0:
         raise ValueError(f"theta0[1] is sigma and must be > 0; got {theta0[1]}")
     path = np.full((steps + 1, 2), np.nan)
@@ -773,10 +843,45 @@ def steps_to_settle(path, target, tol):
     tol = check_positive(tol, "tol")
     with np.errstate(invalid="ignore"):
         close = np.linalg.norm(path - target, axis=1) <= tol
-    if not close[-1]:
+    return first_settled(close)
+
+
+def first_settled(ok):
+    """First index from which ``ok`` holds up to the end.
+
+    The common core of "when did this run settle": a run that meets a
+    criterion, loses it and meets it again has settled only the last time.
+
+    Parameters
+    ----------
+    ok : array_like of bool, shape (T,)
+        Whether the criterion holds at each step (e.g. ``losses < 1e-6``;
+        a NaN compared this way gives False).
+
+    Returns
+    -------
+    int or None
+        None if the last entry is False (or ``ok`` is empty).
+
+    Raises
+    ------
+    ValueError
+        If ``ok`` is not 1-D.
+
+    Examples
+    --------
+    >>> first_settled([False, True, False, True, True])
+    3
+    >>> first_settled([True, True]), first_settled([True, False]) is None
+    (0, True)
+    """
+    ok = np.asarray(ok, dtype=bool)
+    if ok.ndim != 1:
+        raise ValueError(f"ok must be 1-D; got shape {ok.shape}")
+    if ok.size == 0 or not ok[-1]:
         return None
-    outside = np.flatnonzero(~close)
-    return int(outside[-1] + 1) if outside.size else 0
+    failing = np.flatnonzero(~ok)
+    return int(failing[-1] + 1) if failing.size else 0
 
 
 # --------------------------------------------------------------------------- a small network: training record and loss surface
@@ -835,13 +940,11 @@ def train_mlp(params, X, y, lr, steps, *, batch_size=None, rng=None, activation=
     from nablakit.networks import mlp_grads, mlp_loss
 
     lr = check_positive(lr, "lr")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
+    steps = _check_count(steps, "steps")
     X = as_float_array(X, "X", ndim=2)
     m = X.shape[0]
     if batch_size is not None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= m:
-            raise ValueError(f"batch_size must be an integer in 1..{m}; got {batch_size!r}")
+        batch_size = _check_count(batch_size, "batch_size", 1, m)
         if rng is None:
             raise ValueError("rng is needed for mini-batches: pass np.random.default_rng(seed)")
         rng = np.random.default_rng(rng) if isinstance(rng, (int, np.integer)) else rng
@@ -912,6 +1015,7 @@ def mlp_loss_stack(thetas, like, X, y, *, activation="tanh"):
     >>> np.allclose(mlp_loss_stack(stack, p, X, y)[0], mlp_loss(p, X, y))
     True
     """
+    from nablakit.losses import sigmoid
     from nablakit.networks import PARAM_NAMES, flatten_params
 
     if activation not in ("tanh", "sigmoid"):
@@ -938,6 +1042,6 @@ def mlp_loss_stack(thetas, like, X, y, *, activation="tanh"):
         raise ValueError(f"y must have shape ({X.shape[0]}, {n_out}) or ({X.shape[0]},); got {y.shape}")
     with np.errstate(over="ignore", invalid="ignore"):
         Z1 = np.einsum("mi,ihk->kmh", X, blocks["W1"]) + blocks["b1"].T[:, None, :]
-        H = np.tanh(Z1) if activation == "tanh" else 0.5 * (1.0 + np.tanh(0.5 * Z1))
+        H = np.tanh(Z1) if activation == "tanh" else sigmoid(Z1)
         out = np.einsum("kmh,hok->kmo", H, blocks["W2"]) + blocks["b2"].T[:, None, :]
         return np.mean((out - y) ** 2, axis=(1, 2)).reshape(rest)
