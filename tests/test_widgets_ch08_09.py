@@ -1,4 +1,10 @@
-"""Widgets of chapters 08 and 09: sliders move the right artists to the right data, in place."""
+"""Widgets and figures of chapters 08 and 09: sliders move the right artists to the right data, in place.
+
+Slider moves are checked with ``widget_checks.move``, which renders the first
+move under Agg and then only counts redraw requests (fast), and asserts that
+no figure or axes appeared. Static figures: labelled, and showing the data
+they were given.
+"""
 
 import math
 
@@ -6,22 +12,23 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pytest
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
-from nablakit.widgets import training as wt
+from nablakit import depth as dp  # noqa: E402
+from nablakit import optimizers as opt  # noqa: E402
+from nablakit import testfunctions as tfn  # noqa: E402
+from nablakit import training as tr  # noqa: E402
+from nablakit.widgets import landscapes as wl  # noqa: E402
+from nablakit.widgets import training as wt  # noqa: E402
+from widget_checks import assert_labelled, move  # noqa: E402
 
 
-def move_and_check(app, name, values, check):
-    """Set slider `name` to each value, run `check(value)`, and assert no figure/axes appeared."""
-    figs, axes = len(plt.get_fignums()), len(app.fig.axes)
-    for v in values:
-        app.sliders[name].value = v
-        assert not app.errors.outputs, f"callback raised: {app.errors.outputs}"
-        check(v)
-    assert len(plt.get_fignums()) == figs, "a slider created a new figure"
-    assert len(app.fig.axes) == axes, "a slider created new axes"
+@pytest.fixture(autouse=True, scope="module")
+def _close_figures():
+    yield
+    plt.close("all")
 
 
 # --------------------------------------------------------------------------- chapter 09
@@ -29,9 +36,10 @@ def move_and_check(app, name, values, check):
 
 def test_clipping_explorer_moves_arrows_circle_square_and_marker():
     app = wt.clipping_explorer(g=(4.0, 1.0), c=1.5)
+    assert_labelled(app.fig)
+    assert "threshold" in app.sliders["c"].description
     g = np.array([4.0, 1.0])
-
-    def check(c):
+    for c in move(app, "c", [0.5, 1.0, 2.5, 4.0, 5.0]):
         q = app.artists["arrows"]
         # independent reference: norm clip by hand, value clip by hand
         by_norm = g * min(1.0, c / math.hypot(4.0, 1.0))
@@ -47,8 +55,6 @@ def test_clipping_explorer_moves_arrows_circle_square_and_marker():
         assert np.allclose(mx, [c]) and np.allclose(my, [turned], atol=1e-9)
         assert np.allclose(app.artists["marker_norm"].get_data()[1], [0.0], atol=1e-9)
         assert f"turned {turned:.1f}°" in app.artists["label"].get_text()
-
-    move_and_check(app, "c", [0.5, 1.0, 2.5, 4.0, 5.0], check)
     # at c <= 1 the value-clipped vector is the diagonal: 45 - atan(1/4) = 30.96 degrees
     app.sliders["c"].value = 0.75
     assert app.artists["marker_value"].get_data()[1][0] == pytest.approx(45 - math.degrees(math.atan(0.25)))
@@ -67,11 +73,11 @@ def gaussian_sample():
 
 
 def test_natural_gradient_paths_swap_precomputed_data(gaussian_sample):
-    from nablakit import training as tr
-
     data = gaussian_sample
     app = wt.natural_gradient_paths(data, theta0=(-1.0, 2.0), lr=0.1, steps=300, shown=80)
-    m, xbar, v = data.size, data.mean(), data.var()
+    assert_labelled(app.fig)
+    assert "η" in app.sliders["lr"].description
+    xbar, v = data.mean(), data.var()
 
     def reference(lr, natural):
         # independent loop with the closed-form updates
@@ -89,7 +95,7 @@ def test_natural_gradient_paths_swap_precomputed_data(gaussian_sample):
             rows.append(theta.copy())
         return np.array(rows)
 
-    def check(lr):
+    for lr in move(app, "lr", [0.05, 0.25, 1.0, 0.2]):
         for name, natural in (("gd", False), ("ngd", True)):
             drawn = app.artists[name].get_xydata()
             drawn = drawn[np.all(np.isfinite(drawn), axis=1)]
@@ -103,53 +109,88 @@ def test_natural_gradient_paths_swap_precomputed_data(gaussian_sample):
         assert n_ngd == tr.steps_to_settle(tr.gaussian_ngd_path(data, [-1.0, 2.0], lr, 300),
                                            [xbar, math.sqrt(v)], 1e-3)
 
-    move_and_check(app, "lr", [0.05, 0.25, 1.0, 0.2], check)
-    assert m == 200
-
 
 def test_natural_gradient_paths_rejects_unknown_step(gaussian_sample):
     with pytest.raises(ValueError, match="lr must be one of"):
         wt.natural_gradient_paths(gaussian_sample, lr=0.33)
 
 
-# --------------------------------------------------------------------------- chapter 08
+def test_checkpoint_growth_figure_draws_the_table():
+    ns = [1, 4, 16, 100]
+    fig = wt.checkpoint_growth_figure(np.array(ns))
+    assert_labelled(fig)
+    ax_mem, ax_cmp = fig.axes
+    assert ax_mem.get_xscale() == ax_mem.get_yscale() == "log"
+    # independent counts: store all n / n; recompute all 2 / n + n(n-1)/2; sqrt(n) rows from the table's formula
+    assert ax_mem.lines[0].get_ydata().tolist() == ns and ax_cmp.lines[0].get_ydata().tolist() == ns
+    assert ax_mem.lines[2].get_ydata().tolist() == [1, 2, 2, 2]
+    assert ax_cmp.lines[2].get_ydata().tolist() == [n + n * (n - 1) // 2 for n in ns]
+    assert ax_mem.lines[1].get_ydata().tolist()[-1] == 19 and ax_cmp.lines[1].get_ydata().tolist()[-1] == 190
+    assert [t.get_text() for t in ax_mem.get_legend().get_texts()][0] == "store all"
+    with pytest.raises(ValueError, match="n_layers"):
+        wt.checkpoint_growth_figure([0, 4])
 
-from nablakit import optimizers as opt  # noqa: E402
-from nablakit import testfunctions as tfn  # noqa: E402
-from nablakit.widgets import landscapes as wl  # noqa: E402
+
+def test_float16_error_figure_draws_envelopes():
+    mags = np.geomspace(1e-10, 0.5, 2000)
+    envelopes = {k: tr.float16_error_envelope(mags, 2.0**k, per_bin=20) for k in (0, 16)}
+    fig = wt.float16_error_figure(envelopes)
+    assert_labelled(fig)
+    ax = fig.axes[0]
+    lines = [line for line in ax.lines if line.get_label().startswith("loss scale")]
+    assert [line.get_label() for line in lines] == ["loss scale $2^{0}$", "loss scale $2^{16}$"]
+    # independent envelope: worst error of float16 per bin of 20
+    bins = mags.reshape(-1, 20)
+    worst = (np.abs(bins.astype(np.float16).astype(float) - bins) / bins).max(axis=1)
+    assert np.allclose(lines[0].get_ydata(), worst)
+    assert np.allclose(lines[0].get_xdata(), np.sqrt(bins[:, 0] * bins[:, -1]))
+    verticals = sorted(line.get_xdata()[0] for line in ax.lines if line not in lines)
+    assert verticals == [2.0**-24, 2.0**-14]
+
+
+# --------------------------------------------------------------------------- chapter 08
 
 
 @pytest.fixture(scope="module")
 def ravine_app():
-    return wl.ravine_explorer(kappa=10, fraction=0.9, steps=120)
+    return wl.ravine_explorer(kappa=10, fraction=0.9, beta=0.9, steps=120)
 
 
-def test_ravine_explorer_paths_levels_and_losses(ravine_app):
-    app = ravine_app
+def check_ravine(app):
+    kappa, fraction, beta = (app.sliders[k].value for k in ("kappa", "fraction", "beta"))
+    tf = tfn.ravine(kappa=kappa)
+    lr = fraction * 2 / (2 * max(1, kappa))
+    gd = opt.gradient_descent(tf.grad, [-2.0, 1.0], lr, 120)
+    mom = opt.momentum(tf.grad, [-2.0, 1.0], lr, 120, beta=beta)
+    assert np.allclose(app.artists["path_gd"].get_xydata(), gd, equal_nan=True)
+    assert np.allclose(app.artists["path_momentum"].get_xydata(), mom, equal_nan=True)
+    x, yv = app.artists["loss_gd"].get_data()
+    assert np.allclose(yv, tf.f(gd.T), equal_nan=True) and np.array_equal(x, np.arange(121))
+    assert np.allclose(app.artists["loss_momentum"].get_ydata(), tf.f(mom.T), equal_nan=True)
+    for line in app.artists["levels"]:
+        values = tf.f(np.array(line.get_data()))
+        assert np.allclose(values, values[0]), "each level line must be a level set"
+    text = app.artists["label"].get_text()
+    assert f"κ = {kappa}," in text and f"momentum (β = {beta})" in text
 
-    def check(_):
-        kappa, fraction = app.sliders["kappa"].value, app.sliders["fraction"].value
-        tf = tfn.ravine(kappa=kappa)
-        lr = fraction * 2 / (2 * max(1, kappa))
-        gd = opt.gradient_descent(tf.grad, [-2.0, 1.0], lr, 120)
-        mom = opt.momentum(tf.grad, [-2.0, 1.0], lr, 120, beta=0.9)
-        assert np.allclose(app.artists["path_gd"].get_xydata(), gd, equal_nan=True)
-        assert np.allclose(app.artists["path_momentum"].get_xydata(), mom, equal_nan=True)
-        x, yv = app.artists["loss_gd"].get_data()
-        assert np.allclose(yv, tf.f(gd.T), equal_nan=True) and np.array_equal(x, np.arange(121))
-        assert np.allclose(app.artists["loss_momentum"].get_ydata(), tf.f(mom.T), equal_nan=True)
-        values = [float(tf.f(np.array(line.get_data()))[0]) for line in app.artists["levels"]]
-        for line, c in zip(app.artists["levels"], values):
-            assert np.allclose(tf.f(np.array(line.get_data())), c), "each level line must be a level set"
-        assert f"κ = {kappa}," in app.artists["label"].get_text()
 
-    move_and_check(app, "kappa", [1, 100, 20], check)
-    move_and_check(app, "fraction", [0.25, 1.05, 0.9], check)
+def test_ravine_explorer_is_labelled(ravine_app):
+    assert_labelled(ravine_app.fig)
+    assert set(ravine_app.sliders) == {"kappa", "fraction", "beta"}
+    assert "κ" in ravine_app.sliders["kappa"].description and "β" in ravine_app.sliders["beta"].description
+
+
+@pytest.mark.parametrize("name, values", [("kappa", [1, 100, 20]), ("fraction", [0.25, 1.05, 0.9]),
+                                          ("beta", [0.5, 0.99, 0.9])])
+def test_ravine_explorer_paths_levels_and_losses(ravine_app, name, values):
+    for _ in move(ravine_app, name, values):
+        check_ravine(ravine_app)
 
 
 def test_ravine_explorer_step_counts_in_label(ravine_app):
     app = ravine_app
     app.sliders["fraction"].value = 0.9
+    app.sliders["beta"].value = 0.9
     for kappa, (n_gd, n_mom) in {1: (35, 147), 10: (40, 160), 100: (419, 176)}.items():
         app.sliders["kappa"].value = kappa
         text = app.artists["label"].get_text()
@@ -160,14 +201,22 @@ def test_ravine_explorer_step_counts_in_label(ravine_app):
         assert np.flatnonzero(losses >= 1e-6)[-1] + 1 == n_gd
 
 
+def test_ravine_explorer_rejects_values_off_the_sliders():
+    with pytest.raises(ValueError, match="beta must be one of"):
+        wl.ravine_explorer(beta=0.7)
+    with pytest.raises(ValueError, match="kappa must be one of"):
+        wl.ravine_explorer(kappa=3)
+
+
 @pytest.mark.parametrize("name", ["rosenbrock", "beale"])
 def test_optimizer_race_shows_the_chosen_runs(name):
     app = wl.optimizer_race(name, steps=40)
+    assert_labelled(app.fig)
     tf = tfn.get_test_function(name)
     runners = {"gradient descent": opt.gradient_descent, "momentum": opt.momentum,
                "RMSProp": opt.rmsprop, "Adam": opt.adam}
 
-    def check(_):
+    def check():
         o, lr = app.sliders["optimizer"].value, app.sliders["lr"].value
         for line, loss_line, start in zip(app.artists["paths"], app.artists["losses"], wl.RACE_STARTS[name]):
             ref = runners[o](tf.grad, start, lr, 40)
@@ -175,14 +224,18 @@ def test_optimizer_race_shows_the_chosen_runs(name):
             assert np.allclose(loss_line.get_ydata(), tf.f(ref.T), rtol=1e-9, equal_nan=True)
         assert app.artists["label"].get_text().startswith(f"{o}, η = {lr:g}")
 
-    move_and_check(app, "optimizer", ["momentum", "RMSProp", "Adam"], check)
-    move_and_check(app, "lr", [1e-4, 3e-3, 0.1], check)
+    for _ in move(app, "optimizer", ["momentum", "RMSProp", "Adam"]):
+        check()
+    for _ in move(app, "lr", [1e-4, 3e-3, 0.1]):
+        check()
+    assert len(app.runs) == 7, "only the runs the sliders asked for are computed"
 
 
 def test_depth_explorer_curves():
     app = wl.depth_explorer(depth=20)
-
-    def check(L):
+    assert_labelled(app.fig)
+    assert "depth" in app.sliders["depth"].description
+    for L in move(app, "depth", [1, 7, 50, 20]):
         k = np.arange(L + 1)
         assert np.allclose(app.artists["rho_0.9"].get_ydata(), 0.9 ** (L - k))
         assert np.allclose(app.artists["rho_1.1"].get_ydata(), 1.1 ** (L - k))
@@ -196,7 +249,69 @@ def test_depth_explorer_curves():
         expected = [np.prod(factors[j:]) for j in range(L)] + [1.0]
         assert np.allclose(app.artists["sigmoid"].get_ydata(), expected, rtol=1e-10)
         assert f"L = {L}:" in app.artists["label"].get_text()
-
-    move_and_check(app, "depth", [1, 7, 50, 20], check)
     with pytest.raises(ValueError, match="depth"):
         wl.depth_explorer(depth=0)
+
+
+def test_critical_points_figure_marks_each_kind():
+    f = lambda th: th[0] ** 3 - 3 * th[0] + th[1] ** 2  # noqa: E731
+    kinds = {(1.0, 0.0): "minimum", (-1.0, 0.0): "saddle"}
+    fig = wl.critical_points_figure(f, kinds, xlim=(-2.2, 2.2), ylim=(-1.6, 1.6), n=41)
+    assert_labelled(fig)
+    ax = fig.axes[0]
+    marked = {line.get_label(): tuple(line.get_xydata()[0]) for line in ax.lines}
+    assert marked == {"minimum (1, 0)": (1.0, 0.0), "saddle (-1, 0)": (-1.0, 0.0)}
+    assert ax.get_xlim() == (-2.2, 2.2)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        wl.critical_points_figure(f, {(0.0, 0.0): "plateau"}, xlim=(-1, 1), ylim=(-1, 1), n=11)
+
+
+def test_saddle_escape_figure_draws_paths_and_distances():
+    path = np.c_[0.8 ** np.arange(151), 1e-6 * 1.2 ** np.arange(151)]
+    fig = wl.saddle_escape_figure(tfn.saddle().f, {"nudged": path}, steps=100)
+    assert_labelled(fig)
+    ax, ax2 = fig.axes
+    assert np.allclose(ax.lines[0].get_xydata(), path[:101])
+    assert np.allclose(ax2.lines[0].get_ydata(), np.abs(path[:101, 1]))
+    assert ax2.get_yscale() == "log" and ax2.get_xlim() == (0, 100)
+    assert any(np.allclose(line.get_ydata(), 1.0) for line in ax2.lines[1:]), "the escape threshold line"
+
+
+def test_gradient_flow_figure_shows_errors_against_step():
+    tf = tfn.ravine(kappa=5)
+    start = np.array([-2.0, 1.0])
+    flow = dp.quadratic_gradient_flow(tf.hessian(np.zeros(2)), start, np.linspace(0, 0.8, 50))
+    runs = {eta: opt.gradient_descent(tf.grad, start, eta, round(0.8 / eta)) for eta in (0.08, 0.04)}
+    errors = {eta: float(np.linalg.norm(p[-1] - flow[-1])) for eta, p in runs.items()}
+    fig = wl.gradient_flow_figure(flow, runs, errors, time=0.8)
+    assert_labelled(fig)
+    ax, ax2 = fig.axes
+    assert np.allclose(ax.lines[0].get_xydata(), flow)
+    assert np.allclose(ax2.lines[0].get_xdata(), [0.04, 0.08]) and np.allclose(ax2.lines[0].get_ydata(),
+                                                                              [errors[0.04], errors[0.08]])
+    assert np.allclose(ax2.lines[1].get_ydata(), [errors[0.04], 2 * errors[0.04]]), "slope-1 reference"
+    with pytest.raises(ValueError, match="learning rates"):
+        wl.gradient_flow_figure(flow, runs, {0.08: 0.1}, time=0.8)
+
+
+def test_gradient_norm_figure_keeps_gaps_for_diverged_runs():
+    hist = {"loss": np.array([1.0, 0.5, np.nan]), "grad_norm": np.array([2.0, 1.0, np.nan])}
+    fig = wl.gradient_norm_figure({"η = 1.0": hist})
+    assert_labelled(fig)
+    ax, ax2 = fig.axes
+    assert np.allclose(ax2.lines[0].get_ydata(), [2.0, 1.0, np.nan], equal_nan=True)
+    assert ax.get_yscale() == ax2.get_yscale() == "log"
+    assert type(ax.yaxis.get_minor_locator()).__name__ == "NullLocator"
+
+
+def test_loss_slice_figure_uses_log_levels():
+    a = np.linspace(-1, 1, 21)
+    Z = np.exp(np.add.outer(a**2, 2 * a**2))          # log10(Z) is a quadratic bowl
+    fig = wl.loss_slice_figure(a, a, Z, levels=10)
+    assert_labelled(fig)
+    cs = fig.axes[0].collections[0]
+    assert np.allclose(cs.levels, np.linspace(np.log10(Z.min()), np.log10(Z.max()), 10))
+    star = fig.axes[0].lines[0]
+    assert np.allclose(star.get_xydata(), [[0.0, 0.0]])
+    with pytest.raises(ValueError, match="positive"):
+        wl.loss_slice_figure(a, a, Z - 2)

@@ -297,6 +297,39 @@ QUESTIONS = {
         note="The error of a sign bug in the penalty is proportional to w, so the largest |w_i| stands out.",
         close_rtol=0.0,
     ),
+    "08.hessian-eigenvalues": Question(
+        expected=(-6.0, -2.0),
+        hint="Differentiate twice: the Hessian of g is diag(6 * theta1, -2); put theta1 = -1 and sort the entries.",
+        note="Both eigenvalues are negative, so (-1, 0) is now a local maximum (and (1, 0) has become the saddle).",
+    ),
+    "08.stable-lr": Question(
+        expected=0.04,
+        hint="The Hessian of w1**2 + 25 * w2**2 is diag(2, 50); the limit is 2 / lambda_max.",
+        note="lambda_max = 50, so gradient descent needs eta < 2 / 50 = 0.04; at 0.04 exactly it oscillates forever.",
+    ),
+    "08.recurrence-factor": Question(
+        expected=1.1**30,
+        hint="Each step back multiplies the gradient's size by the spectral norm; 30 steps multiply by it 30 times.",
+        note="1.1 ** 30 is about 17.4: a modest factor per step becomes a large one over many steps.",
+        rtol=1e-4,
+    ),
+    "09.value-clip-angle": Question(
+        expected=float(np.degrees(np.arctan(0.5) - np.arctan(0.5 / 3.0))),
+        hint="Clip each entry into [-1, 1] first; then compare the angles arctan(|g2| / g1) of the two vectors.",
+        note="arctan(0.5) - arctan(0.5 / 3) is about 17.1 degrees: the small entry gained weight.",
+        rtol=1e-3,
+    ),
+    "09.last-weight": Question(
+        expected=0.1,
+        hint="Write down the micro-batch sizes first (3, 3, 3, ...); the weight is the last size divided by m.",
+        note="The last micro-batch holds 1 of the 10 examples, so it counts 1/10; equal weights would give it 1/4.",
+    ),
+    "09.loss-scale-exponent": Question(
+        expected=15.0,
+        hint="Solve 2**k >= 2**-14 / 2e-9 for k with np.log2, then round up to a whole number.",
+        note="2**-14 / 2e-9 is about 30500, between 2**14 and 2**15, so k = 15.",
+        close_rtol=0.0,
+    ),
 }
 
 

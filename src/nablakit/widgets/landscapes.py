@@ -1,37 +1,78 @@
-"""Chapter 08 (Loss landscapes): ravine, optimiser race and depth widgets.
+"""Chapter 08 (Loss landscapes): its live widgets and its static figures.
 
-Every trajectory a slider can show is computed once when the widget is
-built; the callbacks only hand precomputed arrays to existing artists.
+Live: :func:`ravine_explorer` (condition number, learning rate, momentum),
+:func:`optimizer_race` (optimiser and learning rate on Rosenbrock or Beale)
+and :func:`depth_explorer` (gradient size against depth). Every trajectory a
+slider can show is computed from the package (:mod:`nablakit.depth`,
+:mod:`nablakit.optimizers`); the callbacks only hand arrays to existing artists.
+
+Static, one call per figure of the chapter: :func:`critical_points_figure`,
+:func:`saddle_escape_figure`, :func:`gradient_flow_figure`,
+:func:`gradient_norm_figure` and :func:`loss_slice_figure`. They take the
+numbers the notebook computed and only draw them.
 """
 
 from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from nablakit import depth as dp
 from nablakit import optimizers as opt
 from nablakit import testfunctions as tfn
-from nablakit._validate import as_float_array
+from nablakit._validate import as_float_array, check_callable
 from nablakit.landscape import grid_eval
 from nablakit.plotting import CYCLE, PALETTE, contour_plot
+from nablakit.training import _check_count, first_settled
 from nablakit.widgets._base import live_figure, new_figure
 
 __all__ = [
-    "RAVINE_KAPPAS", "RAVINE_FRACTIONS", "ravine_runs", "ravine_explorer",
+    "RAVINE_KAPPAS", "RAVINE_FRACTIONS", "RAVINE_BETAS", "ravine_runs", "ravine_explorer",
     "RACE_OPTIMIZERS", "RACE_LRS", "RACE_STARTS", "race_runs", "optimizer_race",
     "depth_curves", "depth_explorer",
+    "critical_points_figure", "saddle_escape_figure", "gradient_flow_figure",
+    "gradient_norm_figure", "loss_slice_figure", "decade_ticks",
 ]
 
+_SLIDER_STYLE = {"description_width": "initial"}
 
-def _first_settled(losses, threshold):
+
+def _settled(losses, threshold):
     """First step from which ``losses`` stays below ``threshold`` (None if it never does)."""
     with np.errstate(invalid="ignore"):
-        below = losses < threshold
-    if not below[-1]:
-        return None
-    above = np.flatnonzero(~below)
-    return int(above[-1] + 1) if above.size else 0
+        return first_settled(losses < threshold)
+
+
+def decade_ticks(*axes, which="y"):
+    """Keep only the decade ticks on the log-scaled ``which`` axis ("x", "y" or "xy") of each Axes.
+
+    Log axes spanning many decades otherwise carry eight unlabelled minor
+    ticks per decade, which roughly doubles the time to draw the figure, for
+    every redraw of a live figure.
+
+    Examples
+    --------
+    >>> from nablakit.widgets._base import new_figure
+    >>> fig, ax = new_figure()
+    >>> ax.set_yscale("log")
+    >>> decade_ticks(ax)
+    >>> type(ax.yaxis.get_minor_locator()).__name__
+    'NullLocator'
+    """
+    for ax in axes:
+        for name in which:
+            getattr(ax, f"{name}axis").set_minor_locator(NullLocator())
+
+
+def _loss_panel(ax, steps, ylim, ylabel, title):
+    """Log-scale loss-per-step axes with a status box in the lower left; returns the box."""
+    ax.set_yscale("log")
+    decade_ticks(ax)
+    ax.set(xlim=(0, steps), ylim=ylim, xlabel="step", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    return ax.text(0.03, 0.04, "", transform=ax.transAxes, fontsize=8.5,
+                   bbox={"facecolor": "white", "edgecolor": "0.7"})
 
 
 # --------------------------------------------------------------------------- ravine
@@ -39,25 +80,29 @@ def _first_settled(losses, threshold):
 RAVINE_KAPPAS = (1, 2, 5, 10, 20, 50, 100)
 #: Learning rate as a fraction of the stability limit 2 / lambda_max.
 RAVINE_FRACTIONS = (0.1, 0.25, 0.5, 0.9, 0.99, 1.05)
+#: Momentum coefficients offered by the explorer.
+RAVINE_BETAS = (0.5, 0.8, 0.9, 0.95, 0.99)
 
 
-def ravine_runs(kappas=RAVINE_KAPPAS, fractions=RAVINE_FRACTIONS, *, start=(-2.0, 1.0), steps=200, beta=0.9,
-                horizon=3000, threshold=1e-6):
+def ravine_runs(kappas=RAVINE_KAPPAS, fractions=RAVINE_FRACTIONS, betas=RAVINE_BETAS, *, start=(-2.0, 1.0),
+                steps=200, horizon=3000, threshold=1e-6):
     """Gradient descent and momentum on ``w1^2 + kappa w2^2`` at ``lr = fraction * 2 / lambda_max``.
 
-    All combinations run at once with :func:`nablakit.depth.diagonal_quadratic_runs`
-    (the update rules of :mod:`nablakit.optimizers`, vectorised over runs).
+    Every combination runs in one call of
+    :func:`nablakit.depth.diagonal_quadratic_runs` (the update rules of
+    :mod:`nablakit.optimizers`, vectorised over runs; gradient descent is
+    momentum with ``beta = 0``).
 
     Parameters
     ----------
     kappas, fractions : sequences of float
         Condition numbers (> 0) and learning rates as fractions of the
         stability limit ``2 / lambda_max`` with ``lambda_max = 2 max(1, kappa)``.
+    betas : sequence of float
+        Momentum coefficients in ``[0, 1)``.
     start : array_like of shape (2,)
     steps : int
         Steps kept in the returned paths and losses.
-    beta : float
-        Momentum coefficient.
     horizon : int
         Steps run to count how long each method needs.
     threshold : float
@@ -66,7 +111,7 @@ def ravine_runs(kappas=RAVINE_KAPPAS, fractions=RAVINE_FRACTIONS, *, start=(-2.0
     Returns
     -------
     dict
-        ``(kappa, fraction) ->`` dict with ``lr``, ``paths`` (method ->
+        ``(kappa, fraction, beta) ->`` dict with ``lr``, ``paths`` (method ->
         (steps + 1, 2)), ``losses`` (method -> (steps + 1,)) and ``settled``
         (method -> first step from which the loss stays below ``threshold``
         within ``horizon`` steps, or None). Methods: ``"gradient descent"``,
@@ -74,7 +119,7 @@ def ravine_runs(kappas=RAVINE_KAPPAS, fractions=RAVINE_FRACTIONS, *, start=(-2.0
 
     Examples
     --------
-    >>> run = ravine_runs([100], [0.5])[(100, 0.5)]
+    >>> run = ravine_runs([100], [0.5], [0.9])[(100, 0.5, 0.9)]
     >>> run["lr"]
     0.005
     >>> run["settled"]["gradient descent"] > run["settled"]["momentum"]
@@ -82,26 +127,36 @@ def ravine_runs(kappas=RAVINE_KAPPAS, fractions=RAVINE_FRACTIONS, *, start=(-2.0
     """
     start = as_float_array(start, "start", shape=(2,))
     combos = [(k, r) for k in kappas for r in fractions]
+    betas = tuple(betas)
     lam = np.array([[2.0, 2.0 * k] for k, _ in combos])
     lrs = np.array([r * dp.max_stable_lr(np.diag(row)) for row, (_, r) in zip(lam, combos)])
-    out = {c: {"lr": float(lr), "paths": {}, "losses": {}, "settled": {}} for c, lr in zip(combos, lrs)}
-    for name, b in (("gradient descent", 0.0), ("momentum", beta)):
-        paths = dp.diagonal_quadratic_runs(lam, start, lrs, horizon, beta=b)
-        losses = 0.5 * np.sum(lam[:, None, :] * paths**2, axis=-1)
-        for i, c in enumerate(combos):
-            out[c]["paths"][name] = paths[i, : steps + 1]
-            out[c]["losses"][name] = losses[i, : steps + 1]
-            out[c]["settled"][name] = _first_settled(losses[i], threshold)
+    # Axis 1: gradient descent (beta = 0), then one momentum run per beta.
+    run_betas = np.array([0.0, *betas])
+    shape = (len(combos), run_betas.size)
+    paths = dp.diagonal_quadratic_runs(np.broadcast_to(lam[:, None, :], shape + (2,)), start,
+                                       np.broadcast_to(lrs[:, None], shape), horizon,
+                                       beta=np.broadcast_to(run_betas, shape))
+    losses = 0.5 * np.sum(lam[:, None, None, :] * paths**2, axis=-1)
+    out = {}
+    for i, (k, r) in enumerate(combos):
+        for j, beta in enumerate(betas, start=1):
+            runs = {"gradient descent": 0, "momentum": j}
+            out[(k, r, beta)] = {
+                "lr": float(lrs[i]),
+                "paths": {m: paths[i, c, : steps + 1] for m, c in runs.items()},
+                "losses": {m: losses[i, c, : steps + 1] for m, c in runs.items()},
+                "settled": {m: _settled(losses[i, c], threshold) for m, c in runs.items()},
+            }
     return out
 
 
-def ravine_explorer(kappa=10, fraction=0.9, *, steps=200, start=(-2.0, 1.0), beta=0.9):
-    """Condition-number and learning-rate sliders over gradient descent and momentum on a ravine.
+def ravine_explorer(kappa=10, fraction=0.9, beta=0.9, *, steps=200, start=(-2.0, 1.0)):
+    """Condition-number, learning-rate and momentum sliders over gradient descent and momentum on a ravine.
 
     Left: level curves of ``w1^2 + kappa w2^2`` (drawn as ellipses, so a
     slider can reshape them in place) with both paths. Right: the loss per
     step on a log scale. The learning rate is set as a fraction of the
-    stability limit ``2 / lambda_max``.
+    stability limit ``2 / lambda_max``; both methods use it.
 
     Parameters
     ----------
@@ -109,43 +164,43 @@ def ravine_explorer(kappa=10, fraction=0.9, *, steps=200, start=(-2.0, 1.0), bet
         One of :data:`RAVINE_KAPPAS`.
     fraction : float, default 0.9
         One of :data:`RAVINE_FRACTIONS`.
+    beta : float, default 0.9
+        Momentum coefficient, one of :data:`RAVINE_BETAS`.
     steps : int, default 200
         Steps drawn.
     start : array_like of shape (2,)
-    beta : float, default 0.9
-        Momentum coefficient.
 
     Returns
     -------
     LiveFigure
-        Sliders ``"kappa"`` and ``"fraction"``; artists ``"levels"`` (list of
-        Line2D), ``"path_gd"``, ``"path_momentum"``, ``"loss_gd"``,
-        ``"loss_momentum"`` (Line2D) and ``"label"`` (Text). ``app.runs[(kappa,
-        fraction)]`` holds the :func:`ravine_runs` results.
+        Sliders ``"kappa"``, ``"fraction"`` and ``"beta"``; artists
+        ``"levels"`` (list of Line2D), ``"path_gd"``, ``"path_momentum"``,
+        ``"loss_gd"``, ``"loss_momentum"`` (Line2D) and ``"label"`` (Text).
+        ``app.runs[(kappa, fraction, beta)]`` holds the :func:`ravine_runs` results.
 
     Raises
     ------
     ValueError
-        If ``kappa`` or ``fraction`` is not among the slider values.
+        If ``kappa``, ``fraction`` or ``beta`` is not among the slider values.
 
     Examples
     --------
     >>> app = ravine_explorer()
     >>> app.sliders["kappa"].value = 100
-    >>> np.allclose(app.artists["path_gd"].get_xydata(), app.runs[(100, 0.9)]["paths"]["gradient descent"])
+    >>> np.allclose(app.artists["path_gd"].get_xydata(), app.runs[(100, 0.9, 0.9)]["paths"]["gradient descent"])
     True
     """
-    if kappa not in RAVINE_KAPPAS:
-        raise ValueError(f"kappa must be one of {RAVINE_KAPPAS}; got {kappa!r}")
-    if fraction not in RAVINE_FRACTIONS:
-        raise ValueError(f"fraction must be one of {RAVINE_FRACTIONS}; got {fraction!r}")
+    for value, name, choices in ((kappa, "kappa", RAVINE_KAPPAS), (fraction, "fraction", RAVINE_FRACTIONS),
+                                 (beta, "beta", RAVINE_BETAS)):
+        if value not in choices:
+            raise ValueError(f"{name} must be one of {choices}; got {value!r}")
     start = as_float_array(start, "start", shape=(2,))
-    runs = ravine_runs(RAVINE_KAPPAS, RAVINE_FRACTIONS, start=start, steps=steps, beta=beta)
+    runs = ravine_runs(start=start, steps=steps)
     level_values = np.geomspace(0.02, 8.0, 10)
     t = np.linspace(0, 2 * np.pi, 241)
     colours = {"gradient descent": PALETTE["vermillion"], "momentum": PALETTE["blue"]}
 
-    fig, (ax, ax_loss) = new_figure(1, 2, figsize=(10, 4.2))
+    fig, (ax, ax_loss) = new_figure(1, 2, figsize=(10, 4.2), layout="constrained")
     levels = [ax.plot([], [], color="0.7", lw=0.8)[0] for _ in level_values]
     path_gd, path_mom = (ax.plot([], [], ".-", color=colours[n], lw=1, ms=3, label=n)[0] for n in colours)
     ax.plot(*start, "o", color=PALETTE["black"], ms=6, label="start")
@@ -153,36 +208,30 @@ def ravine_explorer(kappa=10, fraction=0.9, *, steps=200, start=(-2.0, 1.0), bet
     ax.set(xlim=(-2.4, 2.4), ylim=(-1.4, 1.4), xlabel="$w_1$", ylabel="$w_2$",
            title=r"Paths on $w_1^2 + \kappa\, w_2^2$")
     ax.legend(loc="lower right", fontsize=8)
-    ax_loss.set_yscale("log")
-    ax_loss.set(xlim=(0, steps), ylim=(1e-10, 1e4), xlabel="step", ylabel="loss",
-                title="Loss per step (dotted: $10^{-6}$)")
+    label = _loss_panel(ax_loss, steps, (1e-10, 1e4), "loss", "Loss per step (dotted: $10^{-6}$)")
     loss_gd, loss_mom = (ax_loss.plot([], [], color=colours[n], lw=1.5, label=n)[0] for n in colours)
     ax_loss.axhline(1e-6, color=PALETTE["black"], ls=":", lw=1)
     ax_loss.legend(loc="upper right", fontsize=8)
-    ax_loss.grid(alpha=0.3)
-    label = ax_loss.text(0.03, 0.04, "", transform=ax_loss.transAxes, fontsize=8.5,
-                         bbox={"facecolor": "white", "edgecolor": "0.7"})
-    fig.tight_layout()
 
-    style = {"description_width": "initial"}
     sliders = {
         "kappa": widgets.SelectionSlider(options=list(RAVINE_KAPPAS), value=kappa,
-                                         description="condition number κ", style=style),
+                                         description="condition number κ", style=_SLIDER_STYLE),
         "fraction": widgets.SelectionSlider(options=list(RAVINE_FRACTIONS), value=fraction,
-                                            description="η as a fraction of 2/λ_max", style=style),
+                                            description="η as a fraction of 2/λ_max", style=_SLIDER_STYLE),
+        "beta": widgets.SelectionSlider(options=list(RAVINE_BETAS), value=beta,
+                                        description="momentum β", style=_SLIDER_STYLE),
     }
 
     def describe(n):
         return f"{n} steps" if n is not None else "not within 3000 steps"
 
-    def update(kappa, fraction):
-        run = runs[(kappa, fraction)]
+    def update(kappa, fraction, beta):
+        run = runs[(kappa, fraction, beta)]
         for line, c in zip(levels, level_values):
             line.set_data(np.sqrt(c) * np.cos(t), np.sqrt(c / kappa) * np.sin(t))
-        for line, name in ((path_gd, "gradient descent"), (path_mom, "momentum")):
+        for line, loss_line, name in ((path_gd, loss_gd, "gradient descent"), (path_mom, loss_mom, "momentum")):
             line.set_data(run["paths"][name][:, 0], run["paths"][name][:, 1])
-        for line, name in ((loss_gd, "gradient descent"), (loss_mom, "momentum")):
-            line.set_data(np.arange(len(run["losses"][name])), run["losses"][name])
+            loss_line.set_data(np.arange(len(run["losses"][name])), run["losses"][name])
         label.set_text(f"κ = {kappa}, η = {run['lr']:.3g} = {fraction} × limit {run['lr'] / fraction:.3g}\n"
                        f"loss stays below 1e-6 after\n"
                        f"  gradient descent: {describe(run['settled']['gradient descent'])}\n"
@@ -335,7 +384,7 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, 
     X, Y, Z = grid_eval(tf.f, tf.xlim, tf.ylim, n=161)
     colours = [CYCLE[i % len(CYCLE)] for i in range(len(starts))]
 
-    fig, (ax, ax_loss) = new_figure(1, 2, figsize=(10.5, 4.4))
+    fig, (ax, ax_loss) = new_figure(1, 2, figsize=(10.5, 4.4), layout="constrained")
     contour_plot(ax, X, Y, Z + 1e-3, levels=18, log=True)
     paths = [ax.plot([], [], ".-", color=c, lw=1, ms=2)[0] for c in colours]
     for s, c in zip(starts, colours):
@@ -344,22 +393,16 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, 
     ax.set(xlim=tf.xlim, ylim=tf.ylim, xlabel=r"$\theta_1$", ylabel=r"$\theta_2$",
            title=f"{name.capitalize()}: paths from {len(starts)} starts")
     ax.legend(loc="lower right", fontsize=8)
-    ax_loss.set_yscale("log")
-    ax_loss.set(xlim=(0, steps), ylim=(1e-12, 1e4), xlabel="step", ylabel=r"loss $f(\theta)$",
-                title="Loss per step (gaps: diverged)")
+    label = _loss_panel(ax_loss, steps, (1e-12, 1e4), r"loss $f(\theta)$", "Loss per step (gaps: diverged)")
     losses = [ax_loss.plot([], [], color=c, lw=1.5, label=f"start {tuple(s)}")[0]
               for s, c in zip(starts, colours)]
     ax_loss.legend(loc="upper right", fontsize=8)
-    ax_loss.grid(alpha=0.3)
-    label = ax_loss.text(0.03, 0.04, "", transform=ax_loss.transAxes, fontsize=8.5,
-                         bbox={"facecolor": "white", "edgecolor": "0.7"})
-    fig.tight_layout()
 
-    style = {"description_width": "initial"}
     sliders = {
         "optimizer": widgets.SelectionSlider(options=list(RACE_OPTIMIZERS), value=optimizer,
-                                             description="optimiser", style=style),
-        "lr": widgets.SelectionSlider(options=list(RACE_LRS), value=lr, description="learning rate η", style=style),
+                                             description="optimiser", style=_SLIDER_STYLE),
+        "lr": widgets.SelectionSlider(options=list(RACE_LRS), value=lr, description="learning rate η",
+                                      style=_SLIDER_STYLE),
     }
 
     def update(optimizer, lr):
@@ -439,14 +482,13 @@ def depth_explorer(depth=20, max_depth=50):
     >>> np.allclose(app.artists["rho_0.9"].get_ydata(), [0.81, 0.9, 1.0])
     True
     """
-    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1:
-        raise ValueError(f"max_depth must be a positive integer; got {max_depth!r}")
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= max_depth:
-        raise ValueError(f"depth must be an integer in 1..{max_depth}; got {depth!r}")
+    max_depth = _check_count(max_depth, "max_depth", 1)
+    depth = _check_count(depth, "depth", 1, max_depth)
     curves = {L: depth_curves(L) for L in range(1, max_depth + 1)}
 
-    fig, ax = new_figure(figsize=(7.5, 4.4))
+    fig, ax = new_figure(figsize=(7.5, 4.4), layout="constrained")
     ax.set_yscale("log")
+    decade_ticks(ax)
     ax.set(xlim=(-0.5, max_depth + 0.5), ylim=(1e-32, 1e9))
     (sig,) = ax.plot([], [], "o-", color=PALETTE["vermillion"], ms=3, lw=1.5, label="sigmoid chain")
     (bound,) = ax.plot([], [], ":", color=PALETTE["vermillion"], lw=1.2, label="bound $0.25^{L-k}$")
@@ -460,10 +502,8 @@ def depth_explorer(depth=20, max_depth=50):
     ax.grid(alpha=0.3)
     label = ax.text(0.97, 0.04, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=8.5,
                     family="monospace", bbox={"facecolor": "white", "edgecolor": "0.7"})
-    fig.tight_layout()
 
-    slider = widgets.IntSlider(value=depth, min=1, max=max_depth, description="depth L",
-                               style={"description_width": "initial"})
+    slider = widgets.IntSlider(value=depth, min=1, max=max_depth, description="depth L", style=_SLIDER_STYLE)
 
     def update(depth):
         c = curves[depth]
@@ -476,3 +516,256 @@ def depth_explorer(depth=20, max_depth=50):
 
     artists = {"sigmoid": sig, "bound": bound, "rho_0.9": low, "rho_1.1": high, "label": label}
     return live_figure(fig, {"depth": slider}, artists, update)
+
+
+# --------------------------------------------------------------------------- static figures
+
+_POINT_STYLE = {  # marker, colour, size for each kind of critical point
+    "minimum": ("*", PALETTE["black"], 14),
+    "maximum": ("^", PALETTE["orange"], 10),
+    "saddle": ("X", PALETTE["vermillion"], 11),
+    "degenerate": ("s", PALETTE["reddish_purple"], 8),
+}
+
+
+def critical_points_figure(f, points, *, xlim, ylim, levels=16, n=121, title="Critical points and their type"):
+    """Static figure: contours of ``f`` with its critical points marked by type.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(theta)`` for ``theta`` of shape ``(2, ...)`` (vectorised, as for
+        :func:`nablakit.landscape.grid_eval`).
+    points : dict
+        ``(theta1, theta2) -> kind``, the kind being one of
+        :data:`nablakit.depth.CRITICAL_POINT_TYPES` (as returned by
+        :func:`nablakit.depth.classify_critical_point`).
+    xlim, ylim : (float, float)
+        The window.
+    levels : int or array_like, default 16
+        Contour levels.
+    n : int, default 121
+        Grid points per axis.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One Axes (plus a colour bar); the markers are labelled ``"<kind> (x, y)"``.
+
+    Raises
+    ------
+    ValueError
+        If a kind is unknown or a point is not a pair.
+
+    Examples
+    --------
+    >>> fig = critical_points_figure(lambda th: th[0]**2 - th[1]**2, {(0.0, 0.0): "saddle"},
+    ...                              xlim=(-1, 1), ylim=(-1, 1), n=21)
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['saddle (0, 0)']
+    """
+    check_callable(f, "f")
+    X, Y, Z = grid_eval(f, xlim, ylim, n=n)
+    fig, ax = new_figure(figsize=(6, 4.2), layout="constrained")
+    cs = contour_plot(ax, X, Y, Z, levels=levels)
+    fig.colorbar(cs, ax=ax, label=r"$f(\theta)$")
+    for point, kind in points.items():
+        if kind not in _POINT_STYLE:
+            raise ValueError(f"kind must be one of {tuple(_POINT_STYLE)}; got {kind!r}")
+        x, y = as_float_array(point, "point", shape=(2,))
+        marker, colour, size = _POINT_STYLE[kind]
+        ax.plot(x, y, marker, color=colour, ms=size, ls="none", label=f"{kind} ({x:g}, {y:g})")
+    ax.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$", title=title)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def saddle_escape_figure(f, runs, *, lim=1.6, steps=100, threshold=1.0):
+    """Static figure: runs near a saddle, on the contours and as ``|theta_2|`` per step.
+
+    Parameters
+    ----------
+    f : callable
+        The loss, vectorised over ``theta`` of shape ``(2, ...)``.
+    runs : dict of str to array_like of shape (k, 2)
+        Paths by label; at most ``steps + 1`` rows of each are drawn.
+    lim : float, default 1.6
+        The contour window is ``[-lim, lim]^2``.
+    steps : int, default 100
+        Steps shown.
+    threshold : float, default 1.0
+        A dotted line on the right panel: the "escaped" level.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two Axes: paths (left) and ``|theta_2|`` on a log scale (right),
+        where an exact 0 falls below the plotted range.
+
+    Examples
+    --------
+    >>> path = np.array([[1.0, 1e-3], [0.8, 2e-3], [0.6, 4e-3]])
+    >>> fig = saddle_escape_figure(lambda th: th[0]**2 - th[1]**2, {"GD": path}, steps=2)
+    >>> np.allclose(fig.axes[1].lines[0].get_ydata(), [1e-3, 2e-3, 4e-3])
+    True
+    """
+    check_callable(f, "f")
+    X, Y, Z = grid_eval(f, (-lim, lim), (-lim, lim), n=81)
+    fig, (ax, ax2) = new_figure(1, 2, figsize=(10, 4.2), layout="constrained")
+    contour_plot(ax, X, Y, Z, levels=np.linspace(-lim**2, lim**2, 21))
+    for (name, path), colour in zip(runs.items(), CYCLE):
+        path = as_float_array(path, f"runs[{name!r}]", ndim=2)[: steps + 1]
+        ax.plot(path[:, 0], path[:, 1], ".-", color=colour, ms=3, lw=1, label=name)
+        ax2.semilogy(np.abs(path[:, 1]) + 1e-30, color=colour, lw=1.5, label=name)
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel=r"$\theta_1$", ylabel=r"$\theta_2$",
+           title="Paths near the saddle")
+    ax.legend(loc="lower left", fontsize=8)
+    decade_ticks(ax2)
+    ax2.axhline(threshold, color=PALETTE["black"], ls=":", lw=1)
+    ax2.set(xlim=(0, steps), ylim=(1e-8, 10), xlabel="step", ylabel=r"$|\theta_2|$",
+            title="Distance from the stable axis")
+    ax2.grid(alpha=0.3)
+    return fig
+
+
+def gradient_flow_figure(flow, gd_paths, errors, *, time):
+    """Static figure: gradient descent with several step sizes against the exact gradient flow.
+
+    Parameters
+    ----------
+    flow : array_like of shape (k, 2)
+        The flow from time 0 to ``time`` (e.g. :func:`nablakit.depth.quadratic_gradient_flow`).
+    gd_paths : dict of float to array_like of shape (steps + 1, 2)
+        Gradient-descent paths by learning rate, each stopped at ``time``.
+    errors : dict of float to float
+        Distance between each path's last point and the flow at ``time``.
+    time : float
+        The common stopping time, for the titles.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: the paths; right: error against learning rate (log-log) with a
+        dotted slope-1 line through the smallest learning rate.
+
+    Raises
+    ------
+    ValueError
+        If ``errors`` does not have the learning rates of ``gd_paths``.
+
+    Examples
+    --------
+    >>> flow = np.array([[1.0, 1.0], [0.5, 0.2]])
+    >>> fig = gradient_flow_figure(flow, {0.1: flow, 0.05: flow}, {0.1: 0.02, 0.05: 0.01}, time=1.0)
+    >>> fig.axes[1].lines[0].get_ydata().tolist()
+    [0.01, 0.02]
+    """
+    flow = as_float_array(flow, "flow", ndim=2)
+    if sorted(errors) != sorted(gd_paths):
+        raise ValueError(f"errors must have the learning rates {sorted(gd_paths)}; got {sorted(errors)}")
+    etas = sorted(gd_paths)
+    errs = np.array([errors[eta] for eta in etas])
+    fig, (ax, ax2) = new_figure(1, 2, figsize=(10, 4), layout="constrained")
+    ax.plot(flow[:, 0], flow[:, 1], color=PALETTE["black"], lw=2.5, label="gradient flow")
+    for eta, colour in zip(sorted(etas, reverse=True), CYCLE[1:]):
+        path = as_float_array(gd_paths[eta], f"gd_paths[{eta}]", ndim=2)
+        ax.plot(path[:, 0], path[:, 1], "o-", color=colour, ms=3, lw=1, label=f"GD, η = {eta:g}")
+    ax.set(xlabel="$w_1$", ylabel="$w_2$", title=f"Gradient descent up to time $t = {time:g}$")
+    ax.legend(fontsize=8)
+    ax2.loglog(etas, errs, "o-", color=PALETTE["blue"], label=f"distance to the flow at $t = {time:g}$")
+    ax2.loglog(etas, np.array(etas) * errs[0] / etas[0], ":", color=PALETTE["black"], label="slope 1")
+    ax2.set(xlabel="learning rate η (time step)", ylabel="error", title="Euler's method is first order")
+    ax2.legend(fontsize=8)
+    ax2.grid(alpha=0.3, which="both")
+    return fig
+
+
+def gradient_norm_figure(histories, *, loss_ylim=(5e-3, 1e3), norm_ylim=(1e-3, 1e3)):
+    """Static figure: loss and gradient norm per step of several training runs.
+
+    Parameters
+    ----------
+    histories : dict of str to dict
+        Run label -> history with ``"loss"`` and ``"grad_norm"`` arrays, as
+        returned by :func:`nablakit.training.train_mlp` (NaN after divergence).
+    loss_ylim, norm_ylim : (float, float)
+        Limits of the two log axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two Axes, one line per run in each: loss (left), gradient norm (right).
+
+    Raises
+    ------
+    ValueError
+        If a history entry is not 1-D.
+
+    Examples
+    --------
+    >>> hist = {"loss": np.array([1.0, 0.5, 0.2]), "grad_norm": np.array([2.0, 1.0, 0.4])}
+    >>> fig = gradient_norm_figure({"GD": hist})
+    >>> fig.axes[1].lines[0].get_ydata().tolist()
+    [2.0, 1.0, 0.4]
+    """
+    fig, (ax, ax2) = new_figure(1, 2, figsize=(10.5, 4), layout="constrained")
+    for (name, hist), colour in zip(histories.items(), CYCLE):
+        for a, key in ((ax, "loss"), (ax2, "grad_norm")):
+            values = np.asarray(hist[key], dtype=float)  # NaN (diverged) leaves a gap
+            if values.ndim != 1:
+                raise ValueError(f"histories[{name!r}][{key!r}] must be 1-D; got shape {values.shape}")
+            a.semilogy(values, color=colour, lw=1.2, label=name)
+    ax.set(ylim=loss_ylim, xlabel="step", ylabel="training loss (MSE)", title="Loss")
+    ax2.set(ylim=norm_ylim, xlabel="step", ylabel=r"$\|\nabla L\|$ (of the batch used)", title="Gradient norm")
+    for a in (ax, ax2):
+        a.grid(alpha=0.3)
+    decade_ticks(ax, ax2)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def loss_slice_figure(alphas, betas, Z, *, levels=25):
+    """Static figure: a loss surface on a 2-D plane through a trained point, log-spaced contours.
+
+    Parameters
+    ----------
+    alphas, betas : array_like of shape (nx,) and (ny,)
+        Coordinates along the two directions.
+    Z : array_like of shape (ny, nx)
+        The loss, e.g. from :func:`nablakit.landscape.plane_slice`; positive.
+    levels : int, default 25
+        Number of levels, evenly spaced in ``log10(Z)`` from its minimum to its maximum.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One Axes (plus a colour bar) with the trained point marked at (0, 0).
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not fit or a value of ``Z`` is not positive.
+
+    Examples
+    --------
+    >>> a = np.linspace(-1, 1, 11)
+    >>> fig = loss_slice_figure(a, a, 1 + np.add.outer(a**2, a**2))
+    >>> fig.axes[0].get_xlabel()
+    'α (along $d_1$)'
+    """
+    alphas = as_float_array(alphas, "alphas", ndim=1)
+    betas = as_float_array(betas, "betas", ndim=1)
+    Z = as_float_array(Z, "Z", shape=(betas.size, alphas.size))
+    if np.any(Z <= 0):
+        raise ValueError("Z must be positive (a loss) for log-spaced levels")
+    fig, ax = new_figure(figsize=(6, 5), layout="constrained")
+    # Contours of log10(Z) at even steps: log-spaced levels whose colours also spread evenly.
+    logZ = np.log10(Z)
+    steps = np.linspace(logZ.min(), logZ.max(), levels) if logZ.max() > logZ.min() else levels
+    cs = contour_plot(ax, *np.meshgrid(alphas, betas), logZ, levels=steps)
+    fig.colorbar(cs, ax=ax, label=r"$\log_{10}$ of the training loss", format="%.1f")
+    ax.plot(0, 0, "*", color=PALETTE["vermillion"], ms=15, label=r"trained point $\theta^*$")
+    ax.set(xlabel="α (along $d_1$)", ylabel="β (along $d_2$)", aspect="equal", title="Loss on a random 2-D slice")
+    ax.legend(loc="lower left", fontsize=8)
+    return fig

@@ -1,6 +1,9 @@
-"""Chapter 09 (Gradients at training time): clipping and natural-gradient widgets.
+"""Chapter 09 (Gradients at training time): its live widgets and static figures.
 
-The numbers come from :mod:`nablakit.training`; these factories only draw.
+Live: :func:`clipping_explorer` (max-norm slider) and
+:func:`natural_gradient_paths` (step-size slider). Static:
+:func:`checkpoint_growth_figure` and :func:`float16_error_figure`. The
+numbers come from :mod:`nablakit.training`; these factories only draw.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from nablakit import training as tr
 from nablakit._validate import as_float_array, check_positive
 from nablakit.plotting import PALETTE
 from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets.landscapes import decade_ticks
 
-__all__ = ["clipping_explorer", "natural_gradient_paths", "NATURAL_LRS"]
+__all__ = ["clipping_explorer", "natural_gradient_paths", "NATURAL_LRS", "checkpoint_growth_figure",
+           "float16_error_figure"]
 
 
 def _clipped_pair(g, c):
@@ -71,7 +76,7 @@ def clipping_explorer(g=(4.0, 1.0), c=1.5, c_max=5.0):
     theta = np.linspace(0, 2 * np.pi, 181)
     colours = [PALETTE["black"], PALETTE["blue"], PALETTE["vermillion"]]
 
-    fig, (ax, ax_angle) = new_figure(1, 2, figsize=(9.5, 4.2))
+    fig, (ax, ax_angle) = new_figure(1, 2, figsize=(9.5, 4.2), layout="constrained")
     lim = 1.15 * max(np.abs(g).max(), c_max)
     arrows = ax.quiver(np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3), color=colours,
                        angles="xy", scale_units="xy", scale=1, width=0.012)
@@ -94,7 +99,6 @@ def clipping_explorer(g=(4.0, 1.0), c=1.5, c_max=5.0):
                  ylim=(-2, max(50.0, 1.1 * value_angles.max())), title="How far the direction turns")
     ax_angle.legend(loc="upper right", fontsize=8)
     ax_angle.grid(alpha=0.3)
-    fig.tight_layout()
 
     slider = widgets.FloatSlider(value=c, min=step, max=float(cs[-1]), step=step,
                                  description="threshold c", readout_format=".2f", continuous_update=True,
@@ -178,7 +182,7 @@ def natural_gradient_paths(data, theta0=(-1.0, 2.0), lr=0.1, steps=300, shown=80
     MU, SIGMA = np.meshgrid(np.linspace(lo_mu, hi_mu, 121), np.linspace(0.05, hi_sigma, 121))
     Z = tr.gaussian_average_loglik(data, MU, SIGMA)
 
-    fig, ax = new_figure(figsize=(7, 4.8))
+    fig, ax = new_figure(figsize=(7, 4.8), layout="constrained")
     levels = np.quantile(Z, np.linspace(0.35, 0.995, 14))
     ax.contour(MU, SIGMA, Z, levels=levels, cmap="viridis", linewidths=0.8)
     (gd,) = ax.plot([], [], ".-", color=PALETTE["vermillion"], lw=1.2, ms=3, label="plain gradient ascent")
@@ -190,7 +194,6 @@ def natural_gradient_paths(data, theta0=(-1.0, 2.0), lr=0.1, steps=300, shown=80
     ax.set(xlim=(lo_mu, hi_mu), ylim=(0, hi_sigma), xlabel=r"mean $\mu$", ylabel=r"standard deviation $\sigma$",
            title="Plain vs natural gradient on a Gaussian")
     ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
 
     slider = widgets.SelectionSlider(options=list(NATURAL_LRS), value=lr, description="step size η",
                                      continuous_update=True, style={"description_width": "initial"})
@@ -210,3 +213,83 @@ def natural_gradient_paths(data, theta0=(-1.0, 2.0), lr=0.1, steps=300, shown=80
     app.paths = paths
     app.reached = reached
     return app
+
+
+def checkpoint_growth_figure(ns):
+    """Static figure: memory and forward compute of the three checkpointing strategies against depth.
+
+    Parameters
+    ----------
+    ns : array_like of int, shape (k,)
+        Numbers of layers, increasing, each >= 1.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two log-log Axes (memory, compute), one line per strategy of
+        :func:`nablakit.training.checkpoint_table`, in its order.
+
+    Raises
+    ------
+    ValueError
+        If a number of layers is not a positive integer.
+
+    Examples
+    --------
+    >>> fig = checkpoint_growth_figure([4, 16])
+    >>> [line.get_ydata().tolist() for line in fig.axes[0].lines]
+    [[4, 16], [3, 7], [2, 2]]
+    """
+    ns = np.asarray(ns).tolist()  # Python ints, as checkpoint_table wants
+    tables = [tr.checkpoint_table(n) for n in ns]
+    names = ["store all", r"$\sqrt{n}$ checkpoints", "recompute all"]  # the table's row order
+    colours = [PALETTE["black"], PALETTE["blue"], PALETTE["vermillion"]]
+    fig, (ax_mem, ax_cmp) = new_figure(1, 2, figsize=(9, 3.6), layout="constrained")
+    for j, (name, colour) in enumerate(zip(names, colours)):
+        ax_mem.loglog(ns, [t[j]["memory"] for t in tables], color=colour, lw=2, label=name)
+        ax_cmp.loglog(ns, [t[j]["compute"] for t in tables], color=colour, lw=2, label=name)
+    ax_mem.set(xlabel="number of layers $n$", ylabel="layer inputs held (peak)", title="Memory")
+    ax_cmp.set(xlabel="number of layers $n$", ylabel="layer evaluations", title="Forward compute")
+    ax_mem.legend()
+    for ax in (ax_mem, ax_cmp):
+        ax.grid(alpha=0.3)
+    decade_ticks(ax_mem, ax_cmp, which="xy")
+    return fig
+
+
+def float16_error_figure(envelopes):
+    """Static figure: worst relative float16 round-trip error against gradient size, per loss scale.
+
+    Parameters
+    ----------
+    envelopes : dict of int to (centres, worst)
+        Loss-scale exponent ``k`` (scale ``2**k``) -> the output of
+        :func:`nablakit.training.float16_error_envelope`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One log-log Axes: one line per scale, and vertical lines at the
+        smallest subnormal (dotted) and smallest normal (dashed) float16.
+
+    Examples
+    --------
+    >>> from nablakit.training import float16_error_envelope
+    >>> env = float16_error_envelope(np.geomspace(1e-9, 1e-2, 100), per_bin=10)
+    >>> fig = float16_error_figure({0: env})
+    >>> np.allclose(fig.axes[0].lines[0].get_ydata(), env[1])
+    True
+    """
+    colours = [PALETTE["vermillion"], PALETTE["blue"], PALETTE["bluish_green"], PALETTE["orange"]]
+    fig, ax = new_figure(figsize=(7.5, 4), layout="constrained")
+    for (k, (centres, worst)), colour in zip(envelopes.items(), colours):
+        ax.loglog(as_float_array(centres, "centres", ndim=1), as_float_array(worst, "worst", ndim=1),
+                  color=colour, lw=2, label=f"loss scale $2^{{{k}}}$")
+    ax.axvline(tr.FLOAT16_SMALLEST_SUBNORMAL, color=PALETTE["black"], ls=":", label="smallest subnormal $2^{-24}$")
+    ax.axvline(tr.FLOAT16_SMALLEST_NORMAL, color=PALETTE["black"], ls="--", label="smallest normal $2^{-14}$")
+    ax.set(xlabel="gradient entry $|g|$", ylabel="worst relative error after float16", ylim=(1e-6, 3),
+           title="What float16 does to a gradient entry, with and without loss scaling")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    decade_ticks(ax, which="xy")
+    return fig
