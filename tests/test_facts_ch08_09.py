@@ -62,7 +62,7 @@ def test_ch09_accumulation_numbers(regression09):
     sizes = [s.stop - s.start for s in tr.micro_batch_slices(10, 4)]
     assert sizes == [4, 4, 2] and np.allclose(np.array(sizes) / 10, [0.4, 0.4, 0.2])
     full = 2 / 10 * X.T @ (X @ w - y)
-    assert np.abs(tr.accumulated_mse_gradient(X, y, w, 4) - full).max() < 1e-14
+    assert 1e-18 < np.abs(tr.accumulated_mse_gradient(X, y, w, 4) - full).max() < 1e-15  # "about 1e-16"
     rel = np.linalg.norm(tr.equal_weight_mse_gradient(X, y, w, 4) - full) / np.linalg.norm(full)
     assert round(100 * rel) == 19
     assert np.allclose(tr.equal_weight_mse_gradient(X, y, w, 5), full, rtol=1e-12, atol=1e-14)
@@ -164,6 +164,9 @@ def test_ch09_float16_figure_statements():
     assert np.all(err0[mags[:, -1] < 2.9e-8] == 1.0)
     assert np.all(err16[mags[:, 0] >= 1e-9] < 1e-3)
     assert centres[0] > 1e-10 and centres[-1] < 0.5
+    assert np.array_equal(err0[normal], err16[normal]), "in the normal range the two curves are the same"
+    c, worst = tr.float16_error_envelope(mags.ravel(), 2.0**16, per_bin=50)
+    assert np.allclose(c, centres) and np.array_equal(worst, err16), "the helper the notebook uses"
 
 
 def test_ch09_try_it_loss_scale_exponent():
@@ -495,3 +498,105 @@ def test_ch08_slice_statements(network_runs):
     # a second valley on the left whose floor is almost as low
     left = Z[:, ab < -0.7]
     assert left.min() < 1.6 * Z[20, 20]
+
+
+# ---- §3 ravine: momentum's coefficient, and the race's set-up
+
+
+def ravine_settle(kappa, lr, beta, steps=3000):
+    tf = tfn.ravine(kappa=kappa)
+    path = opt.momentum(tf.grad, [-2.0, 1.0], lr, steps, beta=beta) if beta else \
+        opt.gradient_descent(tf.grad, [-2.0, 1.0], lr, steps)
+    return tr.first_settled(tf.f(path.T) < 1e-6)
+
+
+def test_ch08_momentum_sums_to_one_over_one_minus_beta():
+    g, v = 2.0, 0.0
+    for _ in range(500):
+        v = 0.9 * v + g
+    assert v == pytest.approx(g / (1 - 0.9))
+
+
+def test_ch08_momentum_coefficient_statements():
+    assert ravine_settle(1, 0.9, 0.5) == 23 and ravine_settle(100, 0.9 / 100, 0.5) == 201
+    assert all(ravine_settle(k, 0.9 / max(1, k), 0.99) > 1500 for k in (1, 2, 5, 10, 20, 50, 100))
+    for kappa in (1, 2, 5, 10, 20, 50, 100):  # the fraction 1.05, at beta = 0.9
+        lr = 1.05 / max(1, kappa)
+        assert ravine_settle(kappa, lr, 0.0) is None, "gradient descent diverges"
+        assert ravine_settle(kappa, lr, 0.9) is not None, "momentum still converges"
+
+
+def test_ch08_widget_set_up_matches_the_text():
+    import inspect
+
+    from nablakit.widgets import landscapes as wl
+
+    assert inspect.signature(wl.ravine_explorer).parameters["steps"].default == 200
+    assert inspect.signature(wl.optimizer_race).parameters["steps"].default == 600  # Beale; Rosenbrock passes 1500
+    assert all(len(starts) == 3 for starts in wl.RACE_STARTS.values())
+    assert tuple(wl.RACE_OPTIMIZERS) == ("gradient descent", "momentum", "RMSProp", "Adam")
+
+
+def test_ch08_beale_best_rates_from_the_other_starts():
+    tf = tfn.beale()
+    best = {"gradient descent": 1e-2, "momentum": 1e-3, "RMSProp": 1e-2, "Adam": 1e-1}
+    for start in (STARTS["beale"][0], STARTS["beale"][2]):
+        for name, lr in best.items():
+            last = RUNNERS[name](tf.grad, start, lr, 600)[-1]
+            assert tf.f(last) < 1e-3, (start, name)
+        assert not np.all(np.isfinite(RUNNERS["gradient descent"](tf.grad, start, 0.1, 600)[-1]))
+        for lr in (1e-2, 1e-1):
+            assert not np.all(np.isfinite(RUNNERS["momentum"](tf.grad, start, lr, 600)[-1]))
+        for name in RUNNERS:  # the smallest rate stalls on a plateau
+            assert tf.f(RUNNERS[name](tf.grad, start, 1e-4, 600)[-1]) > 0.1
+
+
+def test_ch08_flow_error_halves_with_the_step():
+    tf = tfn.ravine(kappa=5)
+    start = np.array([-2.0, 1.0])
+    exact = dp.quadratic_gradient_flow(tf.hessian(np.zeros(2)), start, [0.8])[0]
+    err = {eta: np.linalg.norm(opt.gradient_descent(tf.grad, start, eta, round(0.8 / eta))[-1] - exact)
+           for eta in (0.08, 0.04, 0.02)}
+    assert err[0.08] / err[0.04] == pytest.approx(2, rel=0.05) and err[0.04] / err[0.02] == pytest.approx(2, rel=0.05)
+
+
+# ---- "Try it" answers stored in nablakit.selfcheck, recomputed independently
+
+
+def test_ch08_09_stored_try_it_answers():
+    import sympy as sp
+
+    from nablakit.selfcheck import QUESTIONS
+
+    def stored(name):
+        return np.asarray(QUESTIONS[name].expected, dtype=float)
+
+    t1, t2 = sp.symbols("t1 t2")
+    g = t1**3 - 3 * t1 - t2**2
+    assert sorted(sp.solve([sp.diff(g, t1), sp.diff(g, t2)], [t1, t2])) == [(-1, 0), (1, 0)]
+    H = sp.hessian(g, (t1, t2))
+    at = {p: sorted(float(e) for e in H.subs({t1: p[0], t2: p[1]}).eigenvals()) for p in ((-1, 0), (1, 0))}
+    assert np.allclose(stored("08.hessian-eigenvalues"), at[(-1, 0)])
+    assert dp.classify_critical_point(np.diag(at[(-1, 0)])) == "maximum"
+    assert dp.classify_critical_point(np.diag(at[(1, 0)])) == "saddle"
+
+    lam_max = max(sp.hessian(t1**2 + 25 * t2**2, (t1, t2)).eigenvals())
+    assert stored("08.stable-lr") == pytest.approx(float(2 / lam_max))
+    assert 1 - 0.04 * 50 == -1, "at the limit itself the steep direction flips sign forever"
+
+    W = dp.scaled_rotation(1.1)
+    assert stored("08.recurrence-factor") == pytest.approx(np.linalg.norm(np.linalg.matrix_power(W, 30), 2))
+    assert stored("08.recurrence-factor") == pytest.approx(17.4, abs=0.05)
+
+    g_try = np.array([3.0, -0.5])
+    clipped = np.clip(g_try, -1.0, 1.0)
+    cosine = g_try @ clipped / (np.linalg.norm(g_try) * np.linalg.norm(clipped))
+    assert stored("09.value-clip-angle") == pytest.approx(np.degrees(np.arccos(cosine)), rel=1e-6)
+
+    sizes = [len(range(10)[i:i + 3]) for i in range(0, 10, 3)]
+    assert stored("09.last-weight") == pytest.approx(sizes[-1] / 10)
+
+    k = next(k for k in range(64) if 2.0**k * 2e-9 >= 2.0**-14)
+    assert stored("09.loss-scale-exponent") == k
+    assert np.float16(2.0**k * 2e-9) >= np.finfo(np.float16).smallest_normal
+    assert QUESTIONS["09.loss-scale-exponent"].close_rtol == 0.0, "an integer: 14 is wrong, not 'very close'"

@@ -1,4 +1,4 @@
-"""House style of chapters 00-07, checked on the notebook files (no kernel needed).
+"""House style of the chapters 00-09, checked on the notebook files (no kernel needed).
 
 One title style, learning goals first, a summary with an "I can" checklist and
 the exact exercise folders last, a "**Figure:**" caption after every cell that
@@ -14,7 +14,7 @@ import pytest
 from nablakit.selfcheck import QUESTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "course").glob("0[0-7]-*.ipynb"))
+CHAPTERS = sorted((ROOT / "course").glob("0[0-9]-*.ipynb"))
 TITLES = {
     "00": "Welcome",
     "01": "Partial derivatives",
@@ -24,6 +24,8 @@ TITLES = {
     "05": "Gradients in machine learning",
     "06": "Finite differences",
     "07": "Gradient checking",
+    "08": "Loss landscapes",
+    "09": "Gradients at training time",
 }
 EXERCISES = {
     "01": ["ex01-partial-derivatives"],
@@ -33,6 +35,8 @@ EXERCISES = {
     "05": ["ex04-matrix-calculus", "ex05-linear-regression", "ex07-softmax-gradient"],
     "06": ["ex06-gradient-checking"],
     "07": ["ex06-gradient-checking", "ex07-softmax-gradient"],
+    "08": ["ex08-natural-gradient", "ex10-loss-landscape"],
+    "09": ["ex08-natural-gradient", "ex09-clipping-accumulation"],
 }
 # A code cell shows a figure when it ends by calling a factory or explorer.
 SHOWS_FIGURE = re.compile(r"(_figure|_explorer|_teaser)\(.*\)\s*$|^\w+_app\s*$")
@@ -92,3 +96,22 @@ def test_try_it_cells_use_stored_questions(chapter):
     assert len(keys) == len(answers) >= 1, "each Try it: an answer cell and a check cell"
     assert all(k in QUESTIONS and k.startswith(f"{number}.") for k in keys), keys
     assert "self_check(" not in "\n".join(sources), "use check('NN.topic', my_answer): it keeps the answer out of sight"
+
+
+def test_section_headings_open_their_cells(chapter):
+    _, nb = chapter
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for j, line in enumerate(cell.source.splitlines()):
+            if re.match(r"## \d+\. ", line):
+                assert j == 0, f"cell {i}: {line!r} must be the first line of its own markdown cell"
+
+
+def test_chapter_numbers_have_two_digits(chapter):
+    _, nb = chapter
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    chain = r"\b[Cc]hapters? (\d+)((?:(?:,| and| or| to) \d+\b)*)"
+    for m in re.finditer(chain, text):
+        numbers = [m.group(1), *re.findall(r"\d+", m.group(2))]
+        assert all(len(n) == 2 for n in numbers), f"write chapter numbers with two digits: {m.group(0)!r}"
