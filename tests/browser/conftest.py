@@ -19,28 +19,6 @@ if browser_missing():
     collect_ignore = ["test_chapters.py", "test_exercise.py", "test_nbgrader_ui.py"]
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    """Keep the browser tests together on one xdist worker (one server, one browser).
-
-    pytest-xdist 3.8 implements ``--dist loadgroup`` by appending ``@group``
-    to ``item._nodeid``, which pytest >= 9.2 no longer reads (node ids are
-    ``NodeId`` objects in ``item._id``), so groups are silently split across
-    workers. Do the same on ``_id`` for the tests in this folder.
-    """
-    if not getattr(config.option, "loadgroup", False):
-        return
-    from _pytest.nodeid import NodeId
-
-    here = Path(__file__).parent
-    for item in items:
-        mark = item.get_closest_marker("xdist_group")
-        if mark is None or item.path.parent != here or "@" in item.nodeid.rsplit("]", 1)[-1]:
-            continue
-        name = mark.args[0] if mark.args else mark.kwargs.get("name", "default")
-        item._id = NodeId.parse(f"{item.nodeid}@{name}")
-
-
 @pytest.fixture(scope="session")
 def lab_server():
     start = time.perf_counter()
