@@ -26,10 +26,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall only when the project description or the lock changed.
-$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+$(STAMP): pyproject.toml constraints.txt autograder/student_nbgrader_config.py | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader:create-assignment @jupyter/nbgrader:formgrader @jupyter/nbgrader:course-list >/dev/null 2>&1 || true
+	mkdir -p $(VENV)/etc/jupyter && cp autograder/student_nbgrader_config.py $(VENV)/etc/jupyter/nbgrader_config.py
 	@touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv and install the pinned project (no-op when up to date)

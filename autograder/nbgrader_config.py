@@ -29,6 +29,7 @@ c.CourseDirectory.db_url = os.environ.get(
 )
 # Local exchange for a single machine; a JupyterHub uses a shared path instead.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", os.path.join(HERE, "exchange"))
+os.makedirs(c.Exchange.root, exist_ok=True)
 
 # A deleted test cell is put back from the source, not silently lost.
 c.OverwriteCells.add_missing_cells = True
