@@ -11,6 +11,7 @@ per exercise follows. The tests below only read the results. The real
 
 from __future__ import annotations
 
+import fcntl
 import html
 import json
 import os
@@ -37,8 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # EXERCISE_PIPELINE_ONLY="ex01-partial-derivatives,ex05-linear-regression" narrows a local run.
 _ONLY = [n for n in os.environ.get("EXERCISE_PIPELINE_ONLY", "").split(",") if n]
 EXERCISES = [n for n in find_assignments(ROOT) if not _ONLY or n in _ONLY]
-# The test course must not use an instructor's real database or exchange.
-ISOLATED_ENV = {"NBGRADER_DB_URL": None, "NBGRADER_EXCHANGE": None}
+# The test course must not use an instructor's real database or exchange; a loaded
+# test machine gets more time per cell than students' notebooks do (30 s).
+ISOLATED_ENV = {"NBGRADER_DB_URL": None, "NBGRADER_EXCHANGE": None, "NBGRADER_CELL_TIMEOUT": "120"}
 
 pytestmark = pytest.mark.xdist_group("nbgrader")
 
@@ -100,21 +102,21 @@ class Course:
 
     def feedback_text(self, name, student):
         path = self.root / "autograder" / "feedback" / student / name / f"{name}.html"
+        assert path.exists(), f"no feedback for {student} on {name}:\n{self.errors.get('generate_feedback', '')}"
         raw = path.read_text(encoding="utf-8")
         return html.unescape(re.sub(r"<[^>]+>", "", raw))
 
 
-@pytest.fixture(scope="session")
-def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    (root / "autograder").mkdir()
+def _run_pipeline(root):
+    """Release, submit every trial student, autograde and generate feedback in ``root``."""
+    (root / "autograder").mkdir(parents=True)
     shutil.copy(ROOT / "autograder" / "nbgrader_config.py", root / "autograder")
     for name in EXERCISES:
         shutil.copytree(ROOT / "solutions" / name, root / "solutions" / name)
-    result = Course(root)
+    timings, errors = {}, {}
     start = time.perf_counter()
     release_all(root, EXERCISES, log=lambda *_: None)
-    result.timings["release"] = time.perf_counter() - start
+    timings["release"] = time.perf_counter() - start
     n_notebooks = 0
     for name in EXERCISES:
         released = notebook_path(root, "exercises", name)
@@ -125,9 +127,30 @@ def course(tmp_path_factory):
     for step in ("autograde", "generate_feedback"):
         start = time.perf_counter()
         out = nbgrader([step, ALL_PATTERN, "--force"], root, check=False)
-        result.timings[step] = (time.perf_counter() - start, n_notebooks)
+        timings[step] = (time.perf_counter() - start, n_notebooks)
         if out.returncode != 0:
-            result.errors[step] = out.stdout[-4000:] + out.stderr[-4000:]
+            errors[step] = out.stdout[-4000:] + out.stderr[-4000:]
+    return {"timings": timings, "errors": errors}
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    # The run happens once per test session even when xdist spreads this module's
+    # tests over several workers: the first worker runs it under a file lock in a
+    # folder all workers share, the others wait for it and read the results.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / "exercise-pipeline-course"
+    with open(shared / "exercise-pipeline.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        summary = root / "pipeline-summary.json"
+        if not summary.exists():
+            info = _run_pipeline(root)
+            summary.write_text(json.dumps(info), encoding="utf-8")
+        info = json.loads(summary.read_text(encoding="utf-8"))
+    result = Course(root)
+    result.timings = {k: tuple(v) if isinstance(v, list) else v for k, v in info["timings"].items()}
+    result.errors = info["errors"]
     return result
 
 
