@@ -389,3 +389,5 @@ def test_train_mlp_minibatches_are_seeded_and_divergence_stops_cleanly():
         tr.train_mlp(p0, X, y, 0.1, 3, batch_size=4)
     with pytest.raises(ValueError, match=r"batch_size must be an integer in 1\.\.32"):
         tr.train_mlp(p0, X, y, 0.1, 3, batch_size=33, rng=0)
+    with pytest.raises(ValueError, match="params must be finite"):
+        tr.train_mlp({**p0, "b2": np.array([np.inf])}, X, y, 0.1, 3)

@@ -290,6 +290,7 @@ def test_gradient_flow_figure_shows_errors_against_step():
     assert np.allclose(ax2.lines[0].get_xdata(), [0.04, 0.08]) and np.allclose(ax2.lines[0].get_ydata(),
                                                                               [errors[0.04], errors[0.08]])
     assert np.allclose(ax2.lines[1].get_ydata(), [errors[0.04], 2 * errors[0.04]]), "slope-1 reference"
+    assert [t.get_text() for t in ax2.get_xticklabels()] == ["0.04", "0.08"], "ticks at the learning rates"
     with pytest.raises(ValueError, match="learning rates"):
         wl.gradient_flow_figure(flow, runs, {0.08: 0.1}, time=0.8)
 

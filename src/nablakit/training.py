@@ -925,8 +925,8 @@ def train_mlp(params, X, y, lr, steps, *, batch_size=None, rng=None, activation=
     Raises
     ------
     ValueError
-        On a non-positive ``lr``, a bad ``steps`` or ``batch_size``, or
-        ``batch_size`` without ``rng``.
+        On a non-positive ``lr``, a bad ``steps`` or ``batch_size``,
+        ``batch_size`` without ``rng``, or non-finite starting ``params``.
 
     Examples
     --------
@@ -950,11 +950,13 @@ def train_mlp(params, X, y, lr, steps, *, batch_size=None, rng=None, activation=
         rng = np.random.default_rng(rng) if isinstance(rng, (int, np.integer)) else rng
     y = np.asarray(y, dtype=float)
     current = {k: np.array(v, dtype=float) for k, v in params.items()}
+    if not _finite_params(current):
+        raise ValueError("params must be finite (and below 1e12 in size)")
     loss = np.full(steps + 1, np.nan)
     grad_norm = np.full(steps + 1, np.nan)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps + 1):
-            value = mlp_loss(current, X, y, activation=activation) if _finite_params(current) else np.nan
+            value = mlp_loss(current, X, y, activation=activation)  # current is finite: checked below
             if not np.isfinite(value):
                 break
             if batch_size is None or t == steps:
@@ -974,7 +976,8 @@ def train_mlp(params, X, y, lr, steps, *, batch_size=None, rng=None, activation=
 
 
 def _finite_params(params):
-    return all(np.all(np.isfinite(v)) and np.abs(v).max(initial=0.0) < 1e12 for v in params.values())
+    # NaN and inf fail the comparison too, so one reduction per array suffices.
+    return all(np.abs(v).max(initial=0.0) < 1e12 for v in params.values())
 
 
 def mlp_loss_stack(thetas, like, X, y, *, activation="tanh"):

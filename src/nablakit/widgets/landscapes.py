@@ -675,9 +675,11 @@ def gradient_flow_figure(flow, gd_paths, errors, *, time):
     ax.legend(fontsize=8)
     ax2.loglog(etas, errs, "o-", color=PALETTE["blue"], label=f"distance to the flow at $t = {time:g}$")
     ax2.loglog(etas, np.array(etas) * errs[0] / etas[0], ":", color=PALETTE["black"], label="slope 1")
+    decade_ticks(ax2, which="xy")
+    ax2.set_xticks(etas, labels=[f"{eta:g}" for eta in etas])  # ticks at the learning rates used
     ax2.set(xlabel="learning rate η (time step)", ylabel="error", title="Euler's method is first order")
     ax2.legend(fontsize=8)
-    ax2.grid(alpha=0.3, which="both")
+    ax2.grid(alpha=0.3)
     return fig
 
 
