@@ -600,3 +600,15 @@ def test_ch08_09_stored_try_it_answers():
     assert stored("09.loss-scale-exponent") == k
     assert np.float16(2.0**k * 2e-9) >= np.finfo(np.float16).smallest_normal
     assert QUESTIONS["09.loss-scale-exponent"].close_rtol == 0.0, "an integer: 14 is wrong, not 'very close'"
+
+
+def test_ch09_widget_set_up_matches_the_text():
+    import inspect
+
+    from nablakit.widgets import training as wt
+
+    params = inspect.signature(wt.natural_gradient_paths).parameters
+    assert params["shown"].default == 80 and params["tol"].default == 1e-3  # "first 80 steps", "within 1e-3"
+    assert params["theta0"].default == (-1.0, 2.0)
+    assert 0.1 in wt.NATURAL_LRS and 0.25 in wt.NATURAL_LRS and max(wt.NATURAL_LRS) == 1.0
+    assert inspect.signature(wt.clipping_explorer).parameters["g"].default == (4.0, 1.0)
