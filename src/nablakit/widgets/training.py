@@ -15,7 +15,7 @@ from nablakit import training as tr
 from nablakit._validate import as_float_array, check_positive
 from nablakit.plotting import PALETTE
 from nablakit.widgets._base import live_figure, new_figure
-from nablakit.widgets.landscapes import decade_ticks
+from nablakit.widgets.landscapes import decade_ticks, static_figure
 
 __all__ = ["clipping_explorer", "natural_gradient_paths", "NATURAL_LRS", "checkpoint_growth_figure",
            "float16_error_figure"]
@@ -244,7 +244,7 @@ def checkpoint_growth_figure(ns):
     tables = [tr.checkpoint_table(n) for n in ns]
     names = ["store all", r"$\sqrt{n}$ checkpoints", "recompute all"]  # the table's row order
     colours = [PALETTE["black"], PALETTE["blue"], PALETTE["vermillion"]]
-    fig, (ax_mem, ax_cmp) = new_figure(1, 2, figsize=(9, 3.6), layout="constrained")
+    fig, (ax_mem, ax_cmp) = static_figure(1, 2, figsize=(9, 3.6))
     for j, (name, colour) in enumerate(zip(names, colours)):
         ax_mem.loglog(ns, [t[j]["memory"] for t in tables], color=colour, lw=2, label=name)
         ax_cmp.loglog(ns, [t[j]["compute"] for t in tables], color=colour, lw=2, label=name)
@@ -281,7 +281,7 @@ def float16_error_figure(envelopes):
     True
     """
     colours = [PALETTE["vermillion"], PALETTE["blue"], PALETTE["bluish_green"], PALETTE["orange"]]
-    fig, ax = new_figure(figsize=(7.5, 4), layout="constrained")
+    fig, ax = static_figure(figsize=(7.5, 4))
     for (k, (centres, worst)), colour in zip(envelopes.items(), colours):
         ax.loglog(as_float_array(centres, "centres", ndim=1), as_float_array(worst, "worst", ndim=1),
                   color=colour, lw=2, label=f"loss scale $2^{{{k}}}$")
