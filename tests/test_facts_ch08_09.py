@@ -288,6 +288,22 @@ def test_ch08_critical_points_of_the_cubic():
     assert sp.limit(f.subs(t2, 0), t1, -sp.oo) == -sp.oo  # keeps dropping to the left
 
 
+def test_ch08_numerical_hessians_match_the_exact_ones():
+    from nablakit.numdiff import numerical_gradient, numerical_hessian
+
+    def f(theta):
+        return theta[0] ** 3 - 3 * theta[0] + theta[1] ** 2
+
+    for point, eigenvalues, kind in (((1.0, 0.0), [2, 6], "minimum"), ((-1.0, 0.0), [-6, 2], "saddle")):
+        H = numerical_hessian(f, np.array(point))
+        assert np.allclose(H, np.diag([6 * point[0], 2.0]), atol=1e-6), "diag(6 theta1, 2)"
+        assert np.allclose(np.linalg.eigvalsh(H).round(6), eigenvalues)
+        assert np.allclose(numerical_gradient(f, np.array(point)).round(8), 0.0)
+        assert dp.classify_critical_point(H) == kind
+    grid = np.random.default_rng(0).normal(size=(2, 3, 4))
+    assert f(grid).shape == (3, 4), "f takes a whole grid at once"
+
+
 def test_ch08_degenerate_examples_share_a_hessian():
     import sympy as sp
 
