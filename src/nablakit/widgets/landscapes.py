@@ -51,6 +51,17 @@ def decade_ticks(*axes, which="y"):
     ticks per decade, which roughly doubles the time to draw the figure, for
     every redraw of a live figure.
 
+    Parameters
+    ----------
+    *axes : matplotlib.axes.Axes
+        The axes to thin out.
+    which : {"x", "y", "xy"}, default "y"
+        Which axis of each.
+
+    Returns
+    -------
+    None
+
     Examples
     --------
     >>> from nablakit.widgets._base import new_figure
@@ -71,8 +82,18 @@ def static_figure(*args, **kwargs):
     No layout engine: Jupyter saves such figures with a tight bounding box,
     which fits the outer margins to the labels anyway, while a layout engine
     would run again at every draw (about a quarter of the drawing time). The
-    axes get wide margins-free placement; side-by-side panels keep room for
+    axes are placed with fixed margins; side-by-side panels keep room for
     their axis labels.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :func:`matplotlib.pyplot.subplots` (without ``layout``).
+
+    Returns
+    -------
+    tuple
+        ``(fig, axes)`` as from :func:`matplotlib.pyplot.subplots`, not shown yet.
 
     Examples
     --------
