@@ -56,18 +56,6 @@ def wrong(name, i):
     return {**right(name), **CASES[name]["wrong"][i]["answers"]}
 
 
-# student -> (exercise, answers); graded both in the batch and by sequential nbgrader.
-HONEST = {
-    "honest-ex01-full": (EX1, lambda: right(EX1)),
-    "honest-ex01-partial": (EX1, lambda: wrong(EX1, 0)),
-    "honest-ex02-full": (EX2, lambda: right(EX2)),
-    "honest-ex02-blank": (EX2, lambda: {}),
-    "honest-ex03-full": (EX3, lambda: right(EX3)),
-    "honest-ex03-partial": (EX3, lambda: wrong(EX3, 0)),
-    "honest-ex05-full": (EX5, lambda: right(EX5)),
-    "honest-ex05-partial": (EX5, lambda: wrong(EX5, 3)),
-}
-
 SIGINT_LOOP = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
 CHAIN_RULE_MISSING = """
 import numpy as np
@@ -78,12 +66,31 @@ def grad_L(w):
     inner = w1**2 - w2
     return np.array([2 * inner, -2 * inner + 2 * (w2 - 1)])
 """
+# right at the test's first point, where it also disables the check for the points that follow
+PATCH_WHILE_TESTED = """if x == 1.0:
+        from nablakit import checks
+        checks.expect_close = lambda *args, **kwargs: None
+        return -x * np.exp(x * z) + 2 * z / (y**2 + z**2)
+    return 0.0"""
 SIGN_FLIPPED_GRAD = """
 def grad_f(p):
     x, y = np.asarray(p, dtype=float)
     return -np.array([2 * x + y, x + 2 * y])
 """
 
+
+# student -> (exercise, answers); graded both in the batch and by sequential nbgrader.
+HONEST = {
+    "honest-ex01-full": (EX1, lambda: right(EX1)),
+    "honest-ex01-partial": (EX1, lambda: wrong(EX1, 0)),
+    "honest-ex02-full": (EX2, lambda: right(EX2)),
+    "honest-ex02-blank": (EX2, lambda: {}),
+    "honest-ex02-partial": (EX2, lambda: {**right(EX2), "ex02-a-answer": SIGN_FLIPPED_GRAD}),
+    "honest-ex03-full": (EX3, lambda: right(EX3)),
+    "honest-ex03-partial": (EX3, lambda: wrong(EX3, 0)),
+    "honest-ex05-full": (EX5, lambda: right(EX5)),
+    "honest-ex05-partial": (EX5, lambda: wrong(EX5, 3)),
+}
 
 def hostile_cases():
     """student -> (exercise, how to build it); built after the honest ones."""
@@ -115,6 +122,8 @@ def hostile_cases():
         "h-code-swap": (EX2, {**r2, "ex02-a-answer": "import nablakit.checks\n"
                               "nablakit.checks.expect_close.__code__ = (lambda *a, **k: None).__code__\n"
                               + SIGN_FLIPPED_GRAD}),
+        "h-patch-during-test": (EX1, {**r1, "ex01-a-answer": r1["ex01-a-answer"].replace(
+            "return -x * np.exp(x * z) + 2 * z / (y**2 + z**2)", PATCH_WHILE_TESTED)}),
         "h-patch-builtins": (EX1, {**r1, "ex01-a-answer": "import builtins\n"
                                    "builtins.float = lambda *a, **k: 0.0\n"
                                    + r1["ex01-a-answer"].replace("return 3 * x**2 * y**2 - z * np.exp(x * z)",
@@ -309,13 +318,22 @@ def test_monkeypatches_are_undone_before_tests_and_flagged(graded, student, part
     assert r["lint"], "the tamper lint should flag the patch"
 
 
-def test_patched_helpers_cost_exactly_the_wrong_parts(graded):
-    allclose = graded.r("h-patch-allclose")
-    assert allclose["auto_score"] == allclose["auto_max"] - 2
-    checks = graded.r("h-replaced-checks")
-    # grad_f is wrong, and steepest_ascent (built on it) with it
-    assert _score(checks, "ex02-b-steepest-ascent") == 0
-    assert checks["auto_score"] == checks["auto_max"] - 4
+def test_a_patch_made_while_a_test_runs_voids_that_test(graded):
+    r = graded.r("h-patch-during-test")
+    assert r["status"] == "graded"
+    assert _score(r, "ex01-a-df-dz") == 0 and r["auto_score"] == r["auto_max"] - 1
+    voided = [e for e in r["events"] if e["kind"] == "tamper" and e.get("when", "").startswith("during test")]
+    assert voided and voided[0]["cell"] == "ex01-a-df-dz"
+    assert "IntegrityError" in " ".join(r["messages"]["ex01-a-df-dz"])
+
+
+@pytest.mark.parametrize("student, honest", [
+    ("h-patch-allclose", "honest-ex01-partial"),  # the same wrong grad_L, without the patch
+    ("h-replaced-checks", "honest-ex02-partial"),  # the same wrong grad_f, without the patch
+    ("h-code-swap", "honest-ex02-partial"),
+])
+def test_patching_gains_nothing_over_the_same_answers_unpatched(graded, student, honest):
+    assert graded.r(student)["parts"] == graded.r(honest)["parts"]
 
 
 def test_forged_partial_credit_is_removed(graded):

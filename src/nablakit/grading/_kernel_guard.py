@@ -58,12 +58,14 @@ def make_guard(secret, user_ns, prefixes=("numpy", "nablakit"),
     """
     import builtins as _builtins_mod
     import hashlib as _hashlib
+    import operator as _operator
     import sys as _sys
     import types as _types
 
     _sha256 = _hashlib.sha256
     _repr, _sorted, _list, _vars, _callable, _isinstance, _id = repr, sorted, list, vars, callable, isinstance, id
-    _type, _set, _tuple, _len = type, set, tuple, len
+    _type, _set, _tuple, _len, _all, _map = type, set, tuple, len, all, map
+    _is, _itemgetter, _attrgetter = _operator.is_, _operator.itemgetter, _operator.attrgetter
     _ModuleType, _FunctionType = _types.ModuleType, _types.FunctionType
     _dict_get, _dict_items, _dict_pop = dict.get, dict.items, dict.pop
     _str_startswith = str.startswith
@@ -104,6 +106,22 @@ def make_guard(secret, user_ns, prefixes=("numpy", "nablakit"),
                     seen_functions.add(_id(func))
                     code_entries.append((modname + "." + attr, func, func.__code__, func.__defaults__,
                                          func.__kwdefaults__))
+    # Fast path: one C-level comparison per module (and one for all functions) when nothing changed.
+    by_module = {}
+    for entry in attr_entries:
+        by_module.setdefault(_id(entry[1]), []).append(entry)
+    fast_modules = []
+    for entries in by_module.values():
+        names = _tuple(e[2] for e in entries) + ("__name__", "__name__")  # at least two: itemgetter gives a tuple
+        values = _tuple(e[3] for e in entries)
+        values = values + (entries[0][1].get("__name__"),) * 2
+        fast_modules.append((entries[0][1], _itemgetter(*names), values, entries))
+    functions = _tuple(e[1] for e in code_entries)
+    codes = _tuple(e[2] for e in code_entries)
+    defaults = _tuple(e[3] for e in code_entries)
+    kwdefaults = _tuple(e[4] for e in code_entries)
+    get_code, get_defaults = _attrgetter("__code__"), _attrgetter("__defaults__")
+    get_kwdefaults = _attrgetter("__kwdefaults__")
     builtin_names = {name for name in _vars(_builtins_mod)
                      if not _str_startswith(name, "__") and name not in _volatile_builtins}
     ns_builtins = _dict_get(user_ns, "__builtins__", _missing)
@@ -120,14 +138,23 @@ def make_guard(secret, user_ns, prefixes=("numpy", "nablakit"),
             if _dict_get(_modules, modname) is not module:
                 findings.append(("tamper", f"sys.modules[{modname!r}] was replaced"))
                 _modules[modname] = module
-        for qualname, mdict, attr, value in attr_entries:
-            if _dict_get(mdict, attr, _missing) is not value:
-                findings.append(("tamper", f"{qualname} was replaced"))
-                mdict[attr] = value
-        for qualname, func, code, defaults, kwdefaults in code_entries:
-            if func.__code__ is not code or func.__defaults__ is not defaults or func.__kwdefaults__ is not kwdefaults:
-                findings.append(("tamper", f"{qualname} had its code or defaults changed"))
-                func.__code__, func.__defaults__, func.__kwdefaults__ = code, defaults, kwdefaults
+        for mdict, getter, values, entries in fast_modules:
+            try:
+                if _all(_map(_is, getter(mdict), values)):
+                    continue
+            except KeyError:
+                pass
+            for qualname, _, attr, value in entries:
+                if _dict_get(mdict, attr, _missing) is not value:
+                    findings.append(("tamper", f"{qualname} was replaced"))
+                    mdict[attr] = value
+        if not (_all(_map(_is, _map(get_code, functions), codes))
+                and _all(_map(_is, _map(get_defaults, functions), defaults))
+                and _all(_map(_is, _map(get_kwdefaults, functions), kwdefaults))):
+            for qualname, func, code, default, kwdefault in code_entries:
+                if func.__code__ is not code or func.__defaults__ is not default or func.__kwdefaults__ is not kwdefault:
+                    findings.append(("tamper", f"{qualname} had its code or defaults changed"))
+                    func.__code__, func.__defaults__, func.__kwdefaults__ = code, default, kwdefault
         if ns_builtins is not _missing and _dict_get(user_ns, "__builtins__") is not ns_builtins:
             findings.append(("tamper", "the notebook's __builtins__ was replaced"))
             user_ns["__builtins__"] = ns_builtins
@@ -164,6 +191,10 @@ def make_guard(secret, user_ns, prefixes=("numpy", "nablakit"),
             """
             findings = restore_all()
             if phase == "before":
+                for name, value in _list(_dict_items(shadow_stash)):  # left over by a test that failed
+                    if name not in user_ns:
+                        user_ns[name] = value
+                shadow_stash.clear()
                 findings += restore_trusted(())
                 for name in names:
                     if name in builtin_names and name not in trusted and name in user_ns:

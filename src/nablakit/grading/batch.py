@@ -260,7 +260,7 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
         Default: a :class:`~nablakit.grading.executors.LocalExecutor` with
         ``workers`` processes, closed at the end.
     workers : int, optional
-        Local worker processes (default: the number of CPUs).
+        Local worker processes (default: the number of CPUs plus one).
     limits : Limits, optional
         Per-submission limits (default: :class:`Limits()`).
     log_dir : path-like, optional
@@ -297,6 +297,8 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
     n_workers = getattr(executor, "workers", None) or _dask_size(executor)
     results = []
     start = time.perf_counter()
+    if hasattr(executor, "start"):
+        executor.start(len(jobs))  # local workers are forked before the progress bar starts a thread
     bar = None
     if progress:
         from tqdm import tqdm

@@ -2,7 +2,7 @@
 
 Examples (from the project root, or anywhere with ``--course-root``)::
 
-    nablakit-grade ex01-partial-derivatives              # all students, one worker per core
+    nablakit-grade ex01-partial-derivatives              # all students, cores + 1 workers
     nablakit-grade ex01-partial-derivatives ex02-gradient-geometry --workers 8
     nablakit-grade                                       # every exercise with submissions
     nablakit-grade ex05-linear-regression --student alice --student bob
@@ -47,7 +47,9 @@ def build_parser():
     )
     p.add_argument("exercises", nargs="*", help="exercise (assignment) ids; default: all with submissions")
     p.add_argument("--student", action="append", dest="students", metavar="ID", help="only this student (repeatable)")
-    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of cores)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local worker processes (default: number of cores + 1; a worker waits on its kernel part of "
+                        "the time)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
     p.add_argument("--dask-local", type=int, metavar="N", help="run on a local Dask cluster of N workers")
     p.add_argument("--db-url", help="gradebook URL (default: NBGRADER_DB_URL or the course config)")

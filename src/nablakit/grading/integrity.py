@@ -357,9 +357,10 @@ def tamper_lint(source, cell="code"):
                 continue
             full = aliases.get(parts[0], parts[0]).split(".") + parts[1:]
             if full[-1] in {"setattr", "delattr"} and len(full) <= 2 and node.args:
-                victim = _guarded_target(_dotted(node.args[0]), aliases)
-                if victim:
-                    flag(f"calls {full[-1]} on {victim}")
+                victim = _dotted(node.args[0])
+                root = aliases.get(victim[0], victim[0]) if victim else ""
+                if root in _GUARDED_ROOTS or root.split(".")[0] in _GUARDED_ROOTS:
+                    flag(f"calls {full[-1]} on {'.'.join([root] + victim[1:])}")
             if len(full) >= 2 and tuple(full[-2:]) in _FLAGGED_CALLS:
                 flag(_FLAGGED_CALLS[tuple(full[-2:])])
             if len(parts) == 1 and parts[0] in _FLAGGED_NAMES and parts[0] not in aliases:

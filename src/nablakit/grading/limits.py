@@ -191,8 +191,10 @@ def _children_map():
     return children
 
 
-def descendants(pid):
+def descendants(pid, spare=()):
     """All live descendants of process ``pid``, found through ``/proc``.
+
+    Processes in ``spare`` are left out (their own descendants are not).
 
     Examples
     --------
@@ -206,13 +208,14 @@ def descendants(pid):
     found, stack = [], list(children.get(pid, []))
     while stack:
         p = stack.pop()
-        found.append(p)
+        if p not in spare:
+            found.append(p)
         stack.extend(children.get(p, []))
     return found
 
 
-def kill_descendants(pid, *, reap_all=False, rounds=20):
-    """SIGKILL every descendant of process ``pid``.
+def kill_descendants(pid, *, spare=(), reap_all=False, rounds=20):
+    """SIGKILL every descendant of process ``pid`` except those in ``spare``.
 
     Processes are stopped first so none can fork a replacement while the tree
     is being killed; the search repeats until no descendant is left. Dead
@@ -237,7 +240,7 @@ def kill_descendants(pid, *, reap_all=False, rounds=20):
     me = os.getpid()
     killed = 0
     for _ in range(rounds):
-        found = descendants(pid)
+        found = descendants(pid, spare)
         if not found:
             break
         for sig in (signal.SIGSTOP, signal.SIGKILL):

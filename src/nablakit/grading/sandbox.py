@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -110,14 +111,25 @@ class GuardedExecute(Execute):
     ).tag(config=True)
     lost_message = Unicode("not run: the kernel was lost in an earlier cell ({reason})").tag(config=True)
 
+    def __init__(self, *args, **kwargs):
+        from .kernels import ForkingKernelManager
+
+        kwargs.setdefault("kernel_manager_class", ForkingKernelManager)
+        super().__init__(*args, **kwargs)
+
     def preprocess(self, nb, resources=None, km=None):
         self._output_bytes = 0
         self._output_exceeded = None
         self._lost = None
         self._guard_name = None
         self._secret = secrets.token_hex(16)
-        self._grade_ids = {}
+        self._pending_before = None
+        self._last_reply = None
         return super().preprocess(nb, resources, km=km)
+
+    def on_cell_executed(self, **kwargs):
+        self._last_reply = kwargs.get("execute_reply")
+        return super().on_cell_executed(**kwargs)
 
     # -- output cap ----------------------------------------------------------------
     def output(self, outs, msg, display_id, cell_index):
@@ -131,6 +143,13 @@ class GuardedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
     # -- cells ---------------------------------------------------------------------
+    def _next_test(self, index):
+        """The next code cell with source after ``index`` if it is a test cell, else None."""
+        for cell in self.nb.cells[index + 1:]:
+            if cell.get("cell_type") == "code" and cell.source.strip():
+                return cell if role_of(cell) == "test" else None
+        return None
+
     def preprocess_cell(self, cell, resources, index):
         role = role_of(cell)
         if role == "text" or not cell.source.strip():
@@ -141,15 +160,36 @@ class GuardedExecute(Execute):
             return cell, resources
         if self.guard and self._guard_name is None:
             self._install_guard()
-        if role == "test" and self._guard_name:
-            findings = self._guard_call("before", label, names=sorted(used_names(cell.source)))
+        guarded = bool(self._guard_name)
+        if role == "test" and guarded:
+            findings, self._pending_before = self._pending_before, None
+            if findings is None:  # not answered along with the previous cell: ask now
+                findings = self._guard_call("before", names=sorted(used_names(cell.source)))
             if findings is None:
                 self._void(cell, label, "the grader's integrity guard was removed or disabled by the submission")
                 return cell, resources
             for kind, finding in findings:
                 EVENTS.append({"kind": kind, "cell": label, "when": "before test (restored)", "detail": finding})
+        # Guard calls ride along with the cell's own execution (user_expressions, evaluated
+        # right after the cell when it succeeds), which saves a round trip to the kernel each.
+        expressions, nonces = {}, {}
+        if guarded:
+            if role == "test":
+                nonces["after"] = secrets.token_hex(8)
+                expressions["after"] = self._check_expr(nonces["after"], "after", sorted(bound_names(cell.source)))
+            elif role == "instructor":
+                names = sorted(bound_names(cell.source))
+                if names:
+                    expressions["trust"] = f"{self._guard_name}.trust({tuple(names)!r})"
+            upcoming = self._next_test(index)
+            if upcoming is not None:
+                nonces["before"] = secrets.token_hex(8)
+                expressions["before"] = self._check_expr(nonces["before"], "before",
+                                                         sorted(used_names(upcoming.source)))
+        self._last_reply = None
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            with self._riding(expressions):
+                cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._lose(cell, label, "the kernel died while this cell ran (os._exit, a crash or the memory limit)")
             return cell, resources
@@ -163,15 +203,38 @@ class GuardedExecute(Execute):
             raise OutputLimitExceeded(f"the notebook produced more than {self.max_output} bytes of output (in {label})")
         if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.outputs):
             EVENTS.append({"kind": "timeout", "cell": label, "detail": f"cell interrupted after {self.timeout} s"})
+        answers = {}
+        if self._last_reply and self._last_reply.get("content", {}).get("status") == "ok":
+            answers = self._last_reply["content"].get("user_expressions") or {}
+        if "before" in nonces:
+            self._pending_before = self._parse_check(answers.get("before"), nonces["before"])
         if role == "test":
-            self._after_test(cell, label)
-        elif role == "instructor" and self._guard_name:
-            self._guard_trust(cell)
+            self._after_test(cell, label, answers.get("after"), nonces.get("after"))
         return cell, resources
 
-    def _after_test(self, cell, label):
-        if self._guard_name:
-            findings = self._guard_call("after", label, names=sorted(bound_names(cell.source)))
+    @contextlib.contextmanager
+    def _riding(self, expressions):
+        if not expressions:
+            yield
+            return
+        client = self.kc
+        send = client.execute
+
+        def execute(code, *args, **kwargs):
+            kwargs["user_expressions"] = dict(expressions)
+            return send(code, *args, **kwargs)
+
+        client.execute = execute
+        try:
+            yield
+        finally:
+            del client.execute
+
+    def _after_test(self, cell, label, answer=None, nonce=None):
+        failed = any(o.get("output_type") == "error" for o in cell.outputs)
+        if self._guard_name and not failed:
+            # A failed test earns nothing anyway; whatever it changed is undone before the next test.
+            findings = self._parse_check(answer, nonce)
             if findings is None:
                 self._void(cell, label, "the grader's integrity guard was removed or disabled by the submission")
             elif findings:
@@ -252,9 +315,20 @@ class GuardedExecute(Execute):
             return
         self._guard_name = name
 
-    def _guard_call(self, phase, label, names=()):
-        nonce = secrets.token_hex(8)
-        answer = self._kernel_eval(f"{self._guard_name}.check({nonce!r}, {phase!r}, {tuple(names)!r})")
+    def _check_expr(self, nonce, phase, names):
+        return f"{self._guard_name}.check({nonce!r}, {phase!r}, {tuple(names)!r})"
+
+    def _parse_check(self, answer, nonce):
+        """Findings from a guard answer (a user_expressions entry or a plain value); None if not genuine."""
+        if nonce is None or answer is None:
+            return None
+        if isinstance(answer, dict):  # a user_expressions entry
+            if answer.get("status") != "ok":
+                return None
+            try:
+                answer = ast.literal_eval(answer["data"]["text/plain"])
+            except (KeyError, ValueError, SyntaxError, TypeError):
+                return None
         try:
             proof, findings = ast.literal_eval(answer)
             findings = [(str(kind), str(text)) for kind, text in findings]
@@ -264,10 +338,9 @@ class GuardedExecute(Execute):
             return None
         return findings
 
-    def _guard_trust(self, cell):
-        names = sorted(bound_names(cell.source))
-        if names:
-            self._kernel_eval(f"{self._guard_name}.trust({tuple(names)!r})")
+    def _guard_call(self, phase, names=()):
+        nonce = secrets.token_hex(8)
+        return self._parse_check(self._kernel_eval(self._check_expr(nonce, phase, names)), nonce)
 
 
 def trim_traceback(traceback, student_counts):

@@ -170,8 +170,11 @@ def grade_in_this_process(job):
     )
     from nbconvert.preprocessors import ClearMetadataPreprocessor
 
+    from . import kernels
+
     limits = Limits.from_dict(job["limits"])
     sandbox.EVENTS.clear()
+    kernels.ForkProvisioner.memory = limits.memory
     os.environ["NBGRADER_CELL_TIMEOUT"] = str(int(max(1, round(limits.cell_timeout))))
     if job.get("db_url"):
         os.environ["NBGRADER_DB_URL"] = job["db_url"]
@@ -239,6 +242,10 @@ def _child(job, write_fd, log_path):
     except BaseException as exc:  # noqa: BLE001 - everything is reported, nothing escapes the child
         result = _result(job, "failed", reason=f"grading process error: {type(exc).__name__}: {exc}"[:1000])
         traceback.print_exc()
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["cpu"] = round(usage.ru_utime + usage.ru_stime, 3)
     data = json.dumps(result).encode()
     view = memoryview(data)
     while view:
@@ -285,6 +292,8 @@ def run_job(job):
     log_dir = Path(job["log_dir"])
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{job['assignment']}--{job['student']}.log"
+    _ensure_fork_server()
+    _prepare_fork(job)
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the forked grading process
@@ -306,7 +315,10 @@ def run_job(job):
             status = None
             time.sleep(0.01)
     # Kill the grading process if still there, the kernel and anything the submission started.
-    kill_descendants(os.getpid(), reap_all=True)
+    from . import kernels
+
+    server = kernels.SERVER
+    kill_descendants(os.getpid(), spare=(server.pid,) if server else (), reap_all=True)
     if timed_out:
         child = _result(job, "failed", reason=f"grading took longer than the {limits.notebook_timeout:g} s limit "
                                               "for one notebook; every process of the submission was killed")
@@ -344,6 +356,37 @@ def _trim_log(path, keep=1024**2):
         pass
 
 
+_WARMED = set()
+
+
+def _prepare_fork(job):
+    """Compile the assignment's gradebook queries once per worker; no DB connection crosses the fork."""
+    from . import speedups
+
+    key = (job["db_url"], job["course_id"], job["assignment"])
+    if key not in _WARMED:
+        _WARMED.add(key)
+        speedups.warm_gradebook(*key)
+    speedups.before_fork()
+
+
+def _ensure_fork_server():
+    """(Re)start this worker's kernel fork server if it is not running."""
+    from . import kernels
+
+    if os.environ.get("NABLAKIT_GRADE_FORK_KERNELS", "1") == "0":
+        return
+    if kernels.SERVER is not None and kernels.SERVER.alive():
+        return
+    if kernels.SERVER is not None:
+        kernels.SERVER.close()
+        kernels.SERVER = None
+    try:
+        kernels.SERVER = kernels.ForkServer(env={**os.environ, **_THREAD_ENV})
+    except (OSError, RuntimeError, ValueError):
+        kernels.SERVER = None  # kernels are then launched the usual way
+
+
 def warm_up():
     """Import what grading needs, before any fork (import time is paid once per worker)."""
     import nbclient  # noqa: F401
@@ -353,7 +396,9 @@ def warm_up():
     import nbgrader.converters  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
 
-    from . import sandbox  # noqa: F401
+    from . import sandbox, speedups  # noqa: F401
+
+    speedups.install()
 
 
 def serve(stdin=None, stdout=None):
@@ -364,6 +409,7 @@ def serve(stdin=None, stdout=None):
     os.dup2(2, 1)  # stray prints go to stderr, never into the protocol
     sys.stdout = sys.stderr
     warm_up()
+    _ensure_fork_server()
     protocol.write(json.dumps({"ready": os.getpid()}) + "\n")
     protocol.flush()
     for line in stdin or sys.stdin:
@@ -378,6 +424,10 @@ def serve(stdin=None, stdout=None):
                       "student": "?", "assignment": "?"}
         protocol.write(json.dumps(result) + "\n")
         protocol.flush()
+    from . import kernels
+
+    if kernels.SERVER is not None:
+        kernels.SERVER.close()
     return 0
 
 
