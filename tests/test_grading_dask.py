@@ -46,7 +46,7 @@ def test_command_line_grades_on_a_dask_cluster(cluster, tmp_path):
         [str(Path(sys.executable).parent / "nablakit-grade"), EX, "--scheduler", cluster.scheduler_address,
          "--course-root", str(root), "--db-url", sqlite_url(root), "--no-progress",
          "--cell-timeout", str(limits.cell_timeout), "--notebook-timeout", str(limits.notebook_timeout),
-         "--memory", "1.5G", "--reports", str(tmp_path / "reports")],
+         "--memory", "1.5G", "--reports", str(tmp_path / "reports"), "--feedback"],
         capture_output=True, text=True, timeout=300,
     )
     # one submission has no notebook: exit status 1, and it is named
@@ -61,3 +61,6 @@ def test_command_line_grades_on_a_dask_cluster(cluster, tmp_path):
     assert rows["dask-missing"]["status"] == "failed"
     assert "nablakit.checks.expect_close was replaced" in rows["dask-patcher"]["flags"]
     assert (tmp_path / "reports" / f"{EX}.html").exists()
+    assert f"feedback {EX}: ok" in out.stdout
+    feedback = root / "autograder" / "feedback"
+    assert {p.parent.parent.name for p in feedback.glob(f"*/{EX}/{EX}.html")} == {"dask-solution", "dask-patcher"}

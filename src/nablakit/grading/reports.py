@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 _MISTAKE = re.compile(r"Recognised mistake:\s*(.+?)\.(?=\s|$)")
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?!\w)")
 
 
 def part_order(release_dir):
@@ -126,6 +126,8 @@ def failure_counts(results):
     ...         {"messages": {"p": ["AssertionError: f(2) should have shape (2,); received float 3"]}}]
     >>> failure_counts(rows).most_common(1)
     [(('p', 'AssertionError: f(#) should have shape (#,)'), 2)]
+    >>> failure_counts([{"messages": {"q": ["NameError: name 'grad_f_at_110' is not defined"]}}])
+    Counter({('q', "NameError: name 'grad_f_at_110' is not defined"): 1})
     """
     counts = Counter()
     for r in results:
@@ -144,6 +146,7 @@ def histogram_png(scores, max_score, title):
     True
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     try:
         from nablakit.plotting import PALETTE
@@ -160,6 +163,7 @@ def histogram_png(scores, max_score, title):
     ax.set_ylabel("students")
     ax.set_title(title)
     ax.set_xlim(-0.5, top + 0.5)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
