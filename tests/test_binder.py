@@ -107,8 +107,10 @@ def test_postbuild_is_valid_bash_and_installs_this_checkout():
     assert os.access(post, os.X_OK), "postBuild must be executable"
     subprocess.run(["bash", "-n", str(post)], check=True)
     # postBuild runs `pip install --no-deps -e .`; the venv got the package the same way
-    dist = metadata.distribution("nablakit")
-    direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    # The installed record, not the src/nablakit.egg-info that pytest may see
+    # on sys.path after importing the package's modules for doctests.
+    records = [d.read_text("direct_url.json") for d in metadata.distributions(name="nablakit")]
+    direct = json.loads(next((r for r in records if r), "{}"))
     assert direct.get("dir_info", {}).get("editable"), "nablakit should be an editable install, as postBuild does"
     assert Path(direct["url"].removeprefix("file://")).resolve() == ROOT
     found = subprocess.run([str(VENV_BIN / "python"), "-c", "import nablakit; print(nablakit.__file__)"],
