@@ -237,10 +237,13 @@ def test_guard_sees_patches_made_during_a_test_and_ignores_names_the_test_binds(
 def test_guard_ignores_honest_changes(guard_ns):
     guard, ns = guard_ns
     ns["result"] = np.sum([1, 2])
-    np.seterr(all="warn")
-    import numpy.polynomial  # noqa: F401 - a new submodule is an addition, not a patch
+    previous = np.seterr(all="warn")
+    try:
+        import numpy.polynomial  # noqa: F401 - a new submodule is an addition, not a patch
 
-    assert _check(guard) == [] and _check(guard, "after") == []
+        assert _check(guard) == [] and _check(guard, "after") == []
+    finally:
+        np.seterr(**previous)  # the rest of the session keeps NumPy's defaults
 
 
 def test_guard_source_runs_on_its_own():
