@@ -1,12 +1,13 @@
 """Benchmark: the parallel batch grader vs plain sequential ``nbgrader autograde``.
 
-Builds 40 submissions over exercises 1-5 (full, partial and blank answers,
-from the released notebooks with the submission builder) in a temporary
+Builds 40 submissions, four for each of the ten exercises (the solution, two
+answers with a named mistake from ``tests/exercise_cases.py`` and a blank
+release, filled in with the submission builder) in a temporary
 course, copies that course twice (same submissions, same fresh gradebook),
 then grades one copy with ``nablakit-grade`` (its default number of workers,
 cores + 1; the whole command timed: start-up, grading, reports) and the other
 with one plain
-``nbgrader autograde "ex[0-9][0-9]-*" --force`` (one process for all five
+``nbgrader autograde "ex[0-9][0-9]-*" --force`` (one process for all ten
 exercises, the fastest way to run nbgrader sequentially). Prints both wall
 times, the cost per submission and their ratio, all from this one run, and
 exits with status 1 if any grade differs between the two gradebooks.
@@ -29,24 +30,22 @@ sys.path.insert(0, str(ROOT / "tests"))  # the trial answers of the exercise tes
 
 from exercise_cases import CASES  # noqa: E402
 
-from nablakit.grading.release import ALL_PATTERN, nbgrader_env, run_nbgrader  # noqa: E402
+from nablakit.grading.release import ALL_PATTERN, find_assignments, nbgrader_env, run_nbgrader  # noqa: E402
 from nablakit.grading.submission import build_submission, solution_answers  # noqa: E402
 
-EXERCISES = ["ex01-partial-derivatives", "ex02-gradient-geometry", "ex03-directional-derivatives",
-             "ex04-matrix-calculus", "ex05-linear-regression"]
-PER_EXERCISE = 8
+EXERCISES = find_assignments(ROOT)
+SUBMISSIONS = 40
 GOAL = 1.8
 
 
-def class_of(name):
-    """Eight students of one exercise: mostly right, some with a named mistake, one blank."""
+def class_of(name, size):
+    """``size`` students of one exercise: the solution, answers with named mistakes, a blank release."""
     right = solution_answers(ROOT / "solutions" / name / f"{name}.ipynb")
     wrong = [{**right, **case["answers"]} for case in CASES.get(name, {}).get("wrong", [])]
-    students = [right, right, right, {}]
-    students += (wrong * PER_EXERCISE)[: PER_EXERCISE - len(students)]
-    while len(students) < PER_EXERCISE:
-        students.append(right)
-    return {f"s{i:02d}-{name[:4]}": answers for i, answers in enumerate(students)}
+    students = [right] + wrong[: max(0, size - 2)] + [{}]
+    while len(students) < size:
+        students.insert(1, right)
+    return {f"s{i:02d}-{name[:4]}": answers for i, answers in enumerate(students[:size])}
 
 
 def env_for(root):
@@ -81,7 +80,7 @@ def main():
         n = 0
         for name in EXERCISES:
             released = course / "exercises" / name / f"{name}.ipynb"
-            for student, answers in class_of(name).items():
+            for student, answers in class_of(name, SUBMISSIONS // len(EXERCISES)).items():
                 build_submission(released, course, student, answers)
                 n += 1
         runner, sequential = base / "runner", base / "sequential"

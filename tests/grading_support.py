@@ -24,7 +24,7 @@ from nablakit.grading.release import ALL_PATTERN, nbgrader_env, run_nbgrader
 
 ROOT = Path(__file__).resolve().parents[1]
 # Short limits keep the hostile cases fast.
-TEST_LIMITS = Limits(cell_timeout=5, notebook_timeout=15, memory=int(1.5 * 1024**3), max_output=5 * 1024**2)
+TEST_LIMITS = Limits(cell_timeout=5, notebook_timeout=20, memory=int(1.5 * 1024**3), max_output=5 * 1024**2)
 
 
 def isolated_env(db_url):

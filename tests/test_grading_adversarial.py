@@ -106,7 +106,7 @@ def hostile_cases():
         "h-sys-exit": (EX3, {**r3, "ex03-d-function-answer": "import sys\nsys.exit('done')\n"
                              + r3["ex03-d-function-answer"]}),
         "h-big-output": (EX3, {**r3, "ex03-b-answer": "print('x' * 50_000_000)\n" + r3["ex03-b-answer"]}),
-        "h-slow-notebook": (EX1, {**r1, **{k: "import time\ntime.sleep(3.5)\n" + v for k, v in r1.items()}}),
+        "h-slow-notebook": (EX1, {**r1, **{k: "import time\ntime.sleep(4.5)\n" + v for k, v in r1.items()}}),
         # test cells
         "h-deleted-test": (EX2, {"answers": r2, "delete": ["ex02-a-grad-f"]}),
         "h-edited-test": (EX5, {"answers": wrong(EX5, 3), "replace": {"ex05-c-gradient-descent": "pass"}}),
