@@ -104,8 +104,8 @@ class Course:
 
     def students(self, assignment):
         """Students with a submission folder for ``assignment``, sorted."""
-        base = self.path("submitted", "STUDENT", assignment)
-        parent = Path(str(base).split("STUDENT")[0])
+        marker = "\x00"  # cannot occur in a path: everything before it is the folder of all students
+        parent = Path(str(self.path("submitted", marker, assignment)).split(marker)[0])
         if not parent.is_dir():
             return []
         return sorted(p.name for p in parent.iterdir()

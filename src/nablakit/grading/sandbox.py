@@ -45,6 +45,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
 from .integrity import bound_names, imported_modules, used_names
+from .limits import format_size
 
 __all__ = ["EVENTS", "GuardedExecute", "TrimTracebacks", "OutputLimitExceeded", "role_of", "trim_traceback"]
 
@@ -198,9 +199,9 @@ class GuardedExecute(Execute):
             self._lose(cell, label, f"the cell ran past {self.timeout} s and ignored the interrupt; the kernel was killed")
             return cell, resources
         if self._output_exceeded is not None:
-            EVENTS.append({"kind": "output", "cell": label,
-                           "detail": f"more than {self.max_output} bytes of output"})
-            raise OutputLimitExceeded(f"the notebook produced more than {self.max_output} bytes of output (in {label})")
+            limit = format_size(self.max_output)
+            EVENTS.append({"kind": "output", "cell": label, "detail": f"more than {limit} of output"})
+            raise OutputLimitExceeded(f"the notebook produced more than {limit} of output (in {label})")
         if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.outputs):
             EVENTS.append({"kind": "timeout", "cell": label, "detail": f"cell interrupted after {self.timeout} s"})
         answers = {}

@@ -211,7 +211,7 @@ def grade_in_this_process(job):
     if failed:
         reason = next((e["detail"] for e in sandbox.EVENTS if e["kind"] == "output"), None)
         if reason:
-            reason = f"output limit exceeded: {reason} (limit {format_size(limits.max_output)})"
+            reason = f"output limit exceeded: {reason}"
         else:
             detail = [e for e in errors if "Traceback" not in e and "error processing" not in e.lower()]
             trace = [e for e in errors if "Traceback" in e]
