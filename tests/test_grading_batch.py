@@ -86,6 +86,31 @@ def test_kill_descendants_reaches_orphans_of_a_subreaper():
     assert found == 1 and killed >= 1 and left == 0
 
 
+def test_forked_kernels_are_like_launched_ones(tmp_path, monkeypatch):
+    """A kernel from the fork server runs in the notebook's folder, with the client's environment and the limit."""
+    import os
+
+    from nbclient import NotebookClient
+
+    from nablakit.grading import kernels
+
+    monkeypatch.setenv("GRADING_MARK", "from-the-client")
+    server = kernels.ForkServer(env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    monkeypatch.setattr(kernels, "SERVER", server)
+    monkeypatch.setattr(kernels.ForkProvisioner, "memory", 3 * 1024**3)
+    try:
+        nb = new_notebook(cells=[new_code_cell(
+            "import os, sys, resource\n"
+            "print(os.getcwd(), sys.path[0], os.getppid(), os.environ['GRADING_MARK'],"
+            " resource.getrlimit(resource.RLIMIT_AS)[0], os.getsid(0) == os.getpid())")])
+        NotebookClient(nb, kernel_manager_class=kernels.ForkingKernelManager, timeout=60,
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        fields = nb.cells[0].outputs[0].text.split()
+    finally:
+        server.close()
+    assert fields == [str(tmp_path), str(tmp_path), str(server.pid), "from-the-client", str(3 * 1024**3), "True"]
+
+
 # -- integrity: lint ---------------------------------------------------------------------
 @pytest.mark.parametrize("code, expected", [
     ("import numpy as np\nnp.allclose = lambda *a, **k: True", "assigns to numpy.allclose"),
