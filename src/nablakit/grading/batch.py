@@ -234,7 +234,15 @@ class BatchResult:
 
 
 def flags_of(result):
-    """Every flag of one result, as short sentences (integrity, tamper lint, runtime events)."""
+    """Every flag of one result, as short sentences (integrity, tamper lint, runtime events).
+
+    Examples
+    --------
+    >>> flags_of({"flags": [], "integrity": ["t1: test cell deleted; restored from the source"],
+    ...           "lint": ["a1: calls os._exit (kills the kernel)"],
+    ...           "events": [{"kind": "timeout", "cell": "a1", "detail": "cell interrupted after 5 s"}]})
+    ['test cell t1: test cell deleted; restored from the source', 'lint a1: calls os._exit (kills the kernel)', 'timeout in a1: cell interrupted after 5 s']
+    """
     items = list(result.get("flags", []))
     items += [f"test cell {f}" for f in result.get("integrity", [])]
     items += [f"lint {f}" for f in result.get("lint", [])]
@@ -284,27 +292,28 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
         raise GradingSetupError(f"no submissions found under {course.path('submitted', '*', '*')}")
     log_dir = Path(log_dir or Path(course.config_dir) / "logs")
     jobs = []
+    wanted = set(students or ())
     for assignment in assignments:
-        who = course.students(assignment)
-        if students:
-            who = [s for s in who if s in set(students)]
-        jobs += [make_job(course, assignment, s, limits, log_dir, rename) for s in who]
+        who = [s for s in course.students(assignment) if not wanted or s in wanted]
+        jobs += [(rank, make_job(course, assignment, s, limits, log_dir, rename)) for rank, s in enumerate(who)]
     # Interleave exercises so that slow ones do not all end up at the end.
-    jobs.sort(key=lambda j: (course.students(j["assignment"]).index(j["student"]), j["assignment"]))
+    jobs = [job for _, job in sorted(jobs, key=lambda item: (item[0], item[1]["assignment"]))]
     ensure_students(course, assignments, {j["student"] for j in jobs})
+    if not jobs:
+        return BatchResult(results=[], seconds=0.0, workers=0)
     own = executor is None
     executor = executor or LocalExecutor(workers, log_dir=log_dir)
     n_workers = getattr(executor, "workers", None) or _dask_size(executor)
     results = []
     start = time.perf_counter()
-    if hasattr(executor, "start"):
-        executor.start(len(jobs))  # local workers are forked before the progress bar starts a thread
     bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs), unit="nb", desc="grading", file=stream or sys.stderr, dynamic_ncols=True)
     try:
+        if hasattr(executor, "start"):
+            executor.start(len(jobs))  # local workers are forked before the progress bar starts a thread
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(jobs), unit="nb", desc="grading", file=stream or sys.stderr, dynamic_ncols=True)
         failed = 0
         for result in executor.map_unordered(jobs):
             results.append(result)

@@ -10,22 +10,26 @@ line on stdout. For every job it
    re-typed (:func:`nablakit.grading.integrity.compare_to_release`); tamper
    lint of the student's code;
 2. forks a grading process that starts a session of its own, sets the
-   memory limit (inherited by the kernel), sends its output to a log file and
-   runs nbgrader's ``AutogradeApp`` for that one student, exactly like
-   ``nbgrader autograde <assignment> --student <id> --force`` but with
+   memory limit (its kernel gets the same one), sends its output to a log
+   file and runs nbgrader's ``AutogradeApp`` for that one student, exactly
+   like ``nbgrader autograde <assignment> --student <id> --force`` but with
    :class:`~nablakit.grading.sandbox.GuardedExecute` and
    :class:`~nablakit.grading.sandbox.TrimTracebacks` in the autograde chain;
 3. waits at most ``notebook_timeout`` seconds, then kills every process the
    job left behind (the worker is a child subreaper, so nothing escapes).
 
 Forking from a process that already imported nbgrader avoids paying
-nbgrader's import time (about a second) for every submission.
+nbgrader's import time (about two seconds of CPU) for every submission; the
+worker's kernel fork server (:mod:`nablakit.grading.kernels`) does the same
+for kernels, and :mod:`nablakit.grading.speedups` for nbgrader's per-process
+set-up work.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -72,10 +76,22 @@ def _expected_notebooks(job):
 
 
 def preflight(job):
-    """Cheap checks before grading; returns ``(result_so_far, notebooks)``.
+    """Cheap checks before grading: files, size, JSON, test-cell integrity, tamper lint.
 
-    ``result_so_far["status"]`` is ``"failed"`` when the submission cannot be
-    graded at all (missing, corrupt or oversized notebook).
+    Parameters
+    ----------
+    job : dict
+        From :func:`nablakit.grading.batch.make_job`.
+
+    Returns
+    -------
+    result : dict
+        The result so far; ``result["status"]`` is ``"failed"`` (with a
+        ``reason``) when the submission cannot be graded at all (missing,
+        corrupt or oversized notebook), else ``"pending"``, with its
+        ``flags``, ``integrity`` and ``lint`` findings.
+    notebooks : dict
+        File name -> parsed notebook (plain dicts).
     """
     limits = Limits.from_dict(job["limits"])
     result = _result(job, "pending")
@@ -161,16 +177,14 @@ def grade_in_this_process(job):
     """
     import logging
 
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.apps.autogradeapp import AutogradeApp
-    from traitlets.config import Config
-
-    from . import sandbox
     from nbgrader.preprocessors import (
         AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades,
     )
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from traitlets.config import Config
 
-    from . import kernels
+    from . import kernels, sandbox
 
     limits = Limits.from_dict(job["limits"])
     sandbox.EVENTS.clear()
@@ -242,8 +256,6 @@ def _child(job, write_fd, log_path):
     except BaseException as exc:  # noqa: BLE001 - everything is reported, nothing escapes the child
         result = _result(job, "failed", reason=f"grading process error: {type(exc).__name__}: {exc}"[:1000])
         traceback.print_exc()
-    import resource
-
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["cpu"] = round(usage.ru_utime + usage.ru_stime, 3)
     data = json.dumps(result).encode()
