@@ -442,6 +442,10 @@ class LabPage:
     def screenshot_output(self, output_index, path):
         out = self._output(output_index)
         out.scroll_into_view_if_needed()
+        out.wait_for(state="visible")
+        # JupyterLab renders the cells of a scrolled notebook lazily: let two
+        # frames pass so the screenshot shows them rather than an empty panel.
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(path))
 
