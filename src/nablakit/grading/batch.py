@@ -291,13 +291,10 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
     if not assignments:
         raise GradingSetupError(f"no submissions found under {course.path('submitted', '*', '*')}")
     log_dir = Path(log_dir or Path(course.config_dir) / "logs")
-    jobs = []
+    # One exercise after the other: workers running at the same time then grade different students.
     wanted = set(students or ())
-    for assignment in assignments:
-        who = [s for s in course.students(assignment) if not wanted or s in wanted]
-        jobs += [(rank, make_job(course, assignment, s, limits, log_dir, rename)) for rank, s in enumerate(who)]
-    # Interleave exercises so that slow ones do not all end up at the end.
-    jobs = [job for _, job in sorted(jobs, key=lambda item: (item[0], item[1]["assignment"]))]
+    jobs = [make_job(course, assignment, s, limits, log_dir, rename)
+            for assignment in assignments for s in course.students(assignment) if not wanted or s in wanted]
     ensure_students(course, assignments, {j["student"] for j in jobs})
     if not jobs:
         return BatchResult(results=[], seconds=0.0, workers=0)

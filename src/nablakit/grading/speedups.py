@@ -15,7 +15,9 @@ inherits them ready-made. Neither changes what nbgrader computes:
   compiled again each time. Gradebooks of one process share one engine per
   database URL, and :func:`warm_gradebook` compiles the read queries of
   autograding once, before the fork. Connections never cross a fork: the
-  pool is emptied first (:func:`before_fork`).
+  pool is emptied first (:func:`before_fork`). SQLite connections wait up to
+  60 s for the database lock (instead of 5 s), as several grading
+  processes write to the one gradebook file.
 """
 
 from __future__ import annotations
@@ -72,7 +74,10 @@ def share_engines():
     real = getattr(api.create_engine, "__wrapped__", api.create_engine)
 
     def create_engine(url, *args, **kwargs):
-        key = (str(url), args, tuple(sorted(kwargs.items())))
+        if str(url).startswith("sqlite") and "connect_args" not in kwargs:
+            # several grading processes write to one SQLite file: wait for its lock instead of failing
+            kwargs["connect_args"] = {"timeout": 60}
+        key = (str(url), args, repr(sorted(kwargs.items())))
         engine = _ENGINES.get(key)
         if engine is None:
             engine = _ENGINES[key] = real(url, *args, **kwargs)
