@@ -25,7 +25,8 @@ c.CourseDirectory.autograded_directory = os.path.join("autograder", "autograded"
 c.CourseDirectory.feedback_directory = os.path.join("autograder", "feedback")
 # The gradebook is local and never committed; set NBGRADER_DB_URL for PostgreSQL.
 c.CourseDirectory.db_url = os.environ.get(
-    "NBGRADER_DB_URL", "sqlite:///" + os.path.join(HERE, "gradebook.db")
+    # timeout: several grading processes may wait for SQLite's write lock.
+    "NBGRADER_DB_URL", "sqlite:///" + os.path.join(HERE, "gradebook.db") + "?timeout=60"
 )
 # Local exchange for a single machine; a JupyterHub uses a shared path instead.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", os.path.join(HERE, "exchange"))
