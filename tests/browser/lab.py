@@ -227,6 +227,8 @@ _JS_KERNEL_IDLE = """() => { const w = window.__nb;
   const k = w && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.connectionStatus === 'connected' && k.status === 'idle'; }"""
 
+_JS_NEW_KERNEL = """async () => { await window.__nb.sessionContext.changeKernel({name: 'python3'}); return true; }"""
+
 _JS_RUN_ALL = """async () => { const app = window.jupyterapp; const w = window.__nb;
   app.shell.activateById(w.id);
   if (app.shell.currentWidget !== w) throw new Error('notebook is not the current widget');
@@ -363,8 +365,16 @@ class LabPage:
         deadline = time.monotonic() + timeout
         while str(relpath) in self.server.session_paths() and time.monotonic() < deadline:
             time.sleep(0.1)
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         self.page.evaluate(_JS_OPEN, str(relpath))
-        self.page.wait_for_function(_JS_KERNEL_IDLE, timeout=timeout * 1000)
+        try:
+            self.page.wait_for_function(_JS_KERNEL_IDLE, timeout=timeout * 1000)
+        except PlaywrightTimeout:
+            # Seen once on a loaded machine: the new session got no live kernel.
+            # Ask for a fresh python3 kernel, as a student would from the Kernel menu.
+            self.page.evaluate(_JS_NEW_KERNEL)
+            self.page.wait_for_function(_JS_KERNEL_IDLE, timeout=timeout * 1000)
 
     def run_all(self, timeout=120):
         """Run all cells; return once the kernel is idle and every code cell ran (or one failed)."""
