@@ -113,3 +113,24 @@ def check_unit(u, name, *, atol=1e-8):
     if abs(norm - 1.0) > atol:
         raise ValueError(f"{name} must be a unit vector (norm 1); got norm {norm:.6g} - divide it by its norm first")
     return arr
+
+
+def check_rng(rng):
+    """Return a NumPy ``Generator``: ``rng`` itself, or one seeded by an int.
+
+    Examples
+    --------
+    >>> bool(check_rng(0).integers(10) == np.random.default_rng(0).integers(10))
+    True
+    >>> check_rng(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: rng must be a numpy Generator (np.random.default_rng(seed)) or an int seed; got NoneType
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"rng must be a numpy Generator (np.random.default_rng(seed)) or an int seed; got {type(rng).__name__}"
+    )

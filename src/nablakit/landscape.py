@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from nablakit._validate import as_float_array, check_callable
+from nablakit._validate import as_float_array, check_callable, check_rng
 
 
 def _check_limits(lim, name):
@@ -35,16 +35,6 @@ def _check_n(n):
     if n < 2:
         raise ValueError(f"n must be >= 2 grid points per axis; got {n}")
     return int(n)
-
-
-def _check_rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"rng must be a numpy Generator (np.random.default_rng(seed)) or an int seed; got {type(rng).__name__}"
-    )
 
 
 def _grid(xlim, ylim, n):
@@ -197,7 +187,7 @@ def filter_normalized_direction(params, rng):
     >>> np.allclose(np.linalg.norm(db), 3.0)  # norm of b
     True
     """
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     if isinstance(params, dict):
         keys = list(params)
         directions = filter_normalized_direction([params[k] for k in keys], rng) if keys else []

@@ -29,7 +29,7 @@ import numbers
 
 import numpy as np
 
-from nablakit._validate import as_float_array, check_callable, check_positive
+from nablakit._validate import as_float_array, check_callable, check_positive, check_rng
 
 DIVERGENCE_LIMIT = 1e12
 
@@ -57,16 +57,6 @@ def _check_nonnegative(value, name):
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
     return float(value)
-
-
-def _check_rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"rng must be a numpy Generator (np.random.default_rng(seed)) or an int seed; got {type(rng).__name__}"
-    )
 
 
 def _run(grad, theta0, lr, steps, make_step):
@@ -408,7 +398,7 @@ def noisy_gd(grad, theta0, lr, steps, noise_std, rng):
     True
     """
     noise_std = _check_nonnegative(noise_std, "noise_std")
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
 
     def step(th, g, t, lr):
         return th - lr * (g(th) + noise_std * rng.standard_normal(th.shape))
