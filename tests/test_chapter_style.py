@@ -1,4 +1,4 @@
-"""House style of the chapters 00-09, checked on the notebook files (no kernel needed).
+"""House style of the chapters, checked on the notebook files (no kernel needed).
 
 One title style, learning goals first, a summary with an "I can" checklist and
 the exact exercise folders last, a "**Figure:**" caption after every cell that
@@ -14,7 +14,7 @@ import pytest
 from nablakit.selfcheck import QUESTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "course").glob("0[0-9]-*.ipynb"))
+CHAPTERS = sorted((ROOT / "course").glob("[0-9][0-9]-*.ipynb"))
 TITLES = {
     "00": "Welcome",
     "01": "Partial derivatives",
@@ -26,6 +26,7 @@ TITLES = {
     "07": "Gradient checking",
     "08": "Loss landscapes",
     "09": "Gradients at training time",
+    "10": "The chain rule and backpropagation",
 }
 EXERCISES = {
     "01": ["ex01-partial-derivatives"],
@@ -37,6 +38,7 @@ EXERCISES = {
     "07": ["ex06-gradient-checking", "ex07-softmax-gradient"],
     "08": ["ex08-natural-gradient", "ex10-loss-landscape"],
     "09": ["ex08-natural-gradient", "ex09-clipping-accumulation"],
+    "10": ["ex11-backpropagation"],
 }
 # A code cell shows a figure when it ends by calling a factory or explorer.
 SHOWS_FIGURE = re.compile(r"(_figure|_explorer|_teaser)\(.*\)\s*$|^\w+_app\s*$")

@@ -330,6 +330,26 @@ QUESTIONS = {
         note="2**-14 / 2e-9 is about 30500, between 2**14 and 2**15, so k = 15.",
         close_rtol=0.0,
     ),
+    "10.outer-inner": Question(
+        expected=24.0,
+        hint="Outer derivative 3u**2 at the inner value u = x**2 + 1 = 2, times the inner derivative 2x at x = 1.",
+        note="3 * 2**2 * 2 = 24: the outer derivative is taken at the inner value, then times the inner one.",
+    ),
+    "10.graph-gradient": Question(
+        expected=(0.5, 0.5, -3.0),
+        hint="Forward: q = x + y. Backward: df/dz = q, df/dq = z, and the + node passes df/dq on to x and y.",
+        note="q = -3, so df/dz = -3, and z = 0.5 flows unchanged through the + node to both x and y.",
+    ),
+    "10.shared-weight": Question(
+        expected=7.0,
+        hint="The first use contributes x1; the second contributes 2 (w x2) x2. Add them at w = 2.",
+        note="3 + 2 * 2 * 1 = 7: one contribution per use, summed, as every _backward does with +=.",
+    ),
+    "10.widget-slope": Question(
+        expected=1.8,
+        hint="At x = 0, tanh'(0) = 1; one edge into x carries w times that, the other carries 1 times that.",
+        note="0.8 + 1 = 1.8 = w + 1: the two edges into x add up, and tanh is steepest at 0.",
+    ),
 }
 
 
