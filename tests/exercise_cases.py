@@ -535,3 +535,96 @@ CASES["ex10-loss-landscape"] = {
         "answers": {"ex10-b-answer": "from nablakit.optimizers import noisy_gd"},
     },
 }
+
+_EX11_BACKWARD = """
+    def backward(params, cache, y):
+        X, a, h, z = cache["X"], cache["a"], cache["h"], cache["z"]
+        m = X.shape[0]
+        p = 0.5 * (1.0 + np.tanh(0.5 * z))
+        dz = {dz}
+        dh = np.outer(dz, params["W2"])
+        da = dh * {mask}
+        return {{"W1": {dW1}, "b1": {db1}, "W2": h.T @ dz, "b2": float(dz.sum())}}
+"""
+
+
+def _ex11_backward(dz="(p - y) / m", mask="relu_grad(a)", dW1="X.T @ da", db1="da.sum(axis=0)"):
+    return _EX11_BACKWARD.format(dz=dz, mask=mask, dW1=dW1, db1=db1)
+
+
+CASES["ex11-backpropagation"] = {
+    "wrong": [
+        {
+            "misconception": "a missing transpose",
+            "part": "ex11-c-hidden-layer",
+            "answers": {"ex11-c-answer": _ex11_backward(dW1="da.T @ X")},
+        },
+        {
+            "misconception": "bias gradients not summed over the batch",
+            "part": "ex11-c-hidden-layer",
+            "answers": {"ex11-c-answer": _ex11_backward(db1="da")},
+        },
+        {
+            "misconception": "the mean's 1/m forgotten",
+            "part": "ex11-c-output-layer",
+            "answers": {"ex11-c-answer": _ex11_backward(dz="p - y")},
+        },
+        {
+            "misconception": "sign of p - y flipped",
+            "part": "ex11-c-output-layer",
+            "answers": {"ex11-c-answer": _ex11_backward(dz="(y - p) / m")},
+        },
+        {
+            "misconception": "the ReLU mask taken from the wrong quantity",
+            "part": "ex11-c-hidden-layer",
+            "answers": {"ex11-c-answer": _ex11_backward(mask="relu_grad(X @ params['W1'])")},
+        },
+        {
+            "misconception": "derivative 1 at a = 0",
+            "part": "ex11-a-relu-grad",
+            "answers": {"ex11-a-answer": """
+                def relu_grad(a):
+                    return (np.asarray(a, dtype=float) >= 0).astype(float)
+            """},
+        },
+        {
+            "misconception": "sum over the examples instead of the mean",
+            "part": "ex11-b-loss",
+            "answers": {"ex11-b-loss-answer": """
+                def loss(params, X, y):
+                    z, _ = forward(params, X)
+                    return float(np.sum(np.logaddexp(0.0, z) - y * z))
+            """},
+        },
+        {
+            "misconception": "exponentiating a large |z| directly",
+            "part": "ex11-b-loss",
+            "answers": {"ex11-b-loss-answer": """
+                def loss(params, X, y):
+                    z, _ = forward(params, X)
+                    p = 1.0 / (1.0 + np.exp(-z))
+                    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+            """},
+        },
+    ],
+    "hardcoded": {
+        "part": "ex11-a-relu-grad",
+        "answers": {"ex11-a-answer": """
+            def relu_grad(a):
+                return np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]])
+        """},
+    },
+    "imported": {
+        "part": "ex11-b-loss",
+        "answers": {"ex11-b-loss-answer": """
+            from nablakit.losses import logistic_loss
+
+
+            def loss(params, X, y):
+                z, cache = forward(params, X)
+                h = np.maximum(np.asarray(X) @ params["W1"] + params["b1"], 0.0)
+                design = np.column_stack([h, np.ones(len(h))])
+                return logistic_loss(np.append(params["W2"], params["b2"]), design, y)
+        """},
+    },
+}

@@ -1,4 +1,4 @@
-"""Exercises 6-10 without nbgrader: the solution code is run in-process with ``exec``.
+"""Exercises 6-11 without nbgrader: the solution code is run in-process with ``exec``.
 
 - The instructor solution passes every visible and hidden check.
 - Every hidden check that draws random numbers is re-run with many other
@@ -39,6 +39,7 @@ NAMES = [
     "ex08-natural-gradient",
     "ex09-clipping-accumulation",
     "ex10-loss-landscape",
+    "ex11-backpropagation",
 ]
 HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS\n(.*?)^### END HIDDEN TESTS\n?", re.S | re.M)
 SEED = re.compile(r"default_rng\((\d+)\)")
