@@ -52,12 +52,13 @@ WIDGETS = [
     ("00", "welcome", "tangent_teaser", (), {"x0": "x0"}, [-1.5, 0.5, 1.8, -0.2]),
     ("01", "partials", "slice_explorer", (chapter01_f,), {"x0": "x0"}, [-1.0, 0.5, 1.5, 0.0]),
     ("02", "gradient", "gradient_explorer", ("saddle",), {"x0": "x0"}, [-1.0, 0.5, 1.5, 0.0]),
-    ("03", "directional", "direction_explorer", (), {"theta": "theta_deg"}, [30.0, 120.0, 250.0, 330.0]),
-    ("04", "level_sets", "condition_number_explorer", (), {"kappa": "kappa"}, [2.0, 10.0, 25.0, 5.0]),
-    ("05", "ml", "learning_rate_explorer", (), {"lr": "lr"}, [0.05, 0.3, 0.46, 0.1]),
-    ("06", "finite_diff", "fd_error_explorer", (), {"h": "h0"}, [1e-3, 1e-8, 1e-11, 1e-5]),
-    ("08", "landscapes", "ravine_explorer", (), {"kappa": "kappa"}, None),
-    ("09", "training", "clipping_explorer", (), {"c": "c"}, [0.5, 2.0, 4.5, 1.0]),
+    ("03", "backprop", "backprop_explorer", (), {"x": "x"}, [-1.5, 0.5, 1.8, -0.2]),
+    ("04", "directional", "direction_explorer", (), {"theta": "theta_deg"}, [30.0, 120.0, 250.0, 330.0]),
+    ("05", "level_sets", "condition_number_explorer", (), {"kappa": "kappa"}, [2.0, 10.0, 25.0, 5.0]),
+    ("06", "ml", "learning_rate_explorer", (), {"lr": "lr"}, [0.05, 0.3, 0.46, 0.1]),
+    ("07", "finite_diff", "fd_error_explorer", (), {"h": "h0"}, [1e-3, 1e-8, 1e-11, 1e-5]),
+    ("09", "landscapes", "ravine_explorer", (), {"kappa": "kappa"}, None),
+    ("10", "training", "clipping_explorer", (), {"c": "c"}, [0.5, 2.0, 4.5, 1.0]),
 ]
 
 

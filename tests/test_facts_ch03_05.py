@@ -1,4 +1,4 @@
-"""Every number and formula that chapters 03-05 state in their text, recomputed here.
+"""Every number and formula that chapters 04-06 state in their text, recomputed here.
 
 Each test names the chapter and section it backs. Values are recomputed
 independently (sympy, finite differences or plain NumPy) and compared with
@@ -22,7 +22,7 @@ from nablakit.widgets.ml import LR_GRID, SALIENCY_MODEL
 
 x_, y_ = sp.symbols("x y", real=True)
 
-# --- chapter 03: directional derivatives ------------------------------------------------------
+# --- chapter 04: directional derivatives ------------------------------------------------------
 
 A_POINT = np.array([1.5, 1.0])
 
@@ -127,7 +127,7 @@ def test_03_kinks_one_sided_slopes_and_subgradients():
     assert np.sign(0.0) == 0.0
 
 
-# --- chapter 04: level sets -------------------------------------------------------------------
+# --- chapter 05: level sets -------------------------------------------------------------------
 
 
 def test_04_wavy_critical_points():
@@ -242,7 +242,7 @@ def test_04_flat_direction_factor_at_the_stable_step():
     assert abs(1 - eta * lam_max) == pytest.approx(1.0)
 
 
-# --- chapter 05: gradients in machine learning ------------------------------------------------
+# --- chapter 06: gradients in machine learning ------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -508,19 +508,19 @@ def stored(name):
 
 
 def test_03_05_stored_try_it_answers(data):
-    assert stored("03.slope") == pytest.approx(directional_derivative([3.0, 4.0], [-0.6, 0.8]))
-    assert stored("03.true-slope") == pytest.approx(directional_derivative([3.0, 4.0], unit_vector([3.0, -1.0])))
+    assert stored("04.slope") == pytest.approx(directional_derivative([3.0, 4.0], [-0.6, 0.8]))
+    assert stored("04.true-slope") == pytest.approx(directional_derivative([3.0, 4.0], unit_vector([3.0, -1.0])))
     f = x_**2 + 3 * y_**2
-    assert stored("04.level-slope") == pytest.approx(float((-sp.diff(f, x_) / sp.diff(f, y_)).subs({x_: 1, y_: 1})))
+    assert stored("05.level-slope") == pytest.approx(float((-sp.diff(f, x_) / sp.diff(f, y_)).subs({x_: 1, y_: 1})))
     lam_max = np.linalg.eigvalsh(np.array(EXAMPLE_MATRIX))[1]
-    assert np.sqrt(stored("04.short-axis") / lam_max) == pytest.approx(2.0)
+    assert np.sqrt(stored("05.short-axis") / lam_max) == pytest.approx(2.0)
     z = np.array([2.0, 1.0, -1.0])
-    assert np.allclose(stored("05.softmax-gradient"), losses.cross_entropy_grad(z, [0.0, 0.0, 1.0]))
+    assert np.allclose(stored("06.softmax-gradient"), losses.cross_entropy_grad(z, [0.0, 0.0, 1.0]))
     X, _ = data
     growth = abs(1 - 0.5 * regression.hessian_eigenvalues(X)[1])
-    assert stored("05.growth-factor") == pytest.approx(growth, rel=1e-5)
+    assert stored("06.growth-factor") == pytest.approx(growth, rel=1e-5)
     w, b, x = (np.array(SALIENCY_MODEL[k], dtype=float) for k in ("w", "b", "x"))
-    assert stored("05.flip-eps") == pytest.approx((w @ x + b) / np.abs(w).sum())
+    assert stored("06.flip-eps") == pytest.approx((w @ x + b) / np.abs(w).sum())
 
 
 def test_04_condition_number_widget_levels():

@@ -1,7 +1,7 @@
-"""Every number the prose of chapters 06 and 07 states, recomputed.
+"""Every number the prose of chapters 07 and 08 states, recomputed.
 
-Chapter 06 uses f = exp at x = 1 throughout, so its facts are recomputed here
-from the package. Chapter 07's numbers come from code cells of the notebook
+Chapter 07 uses f = exp at x = 1 throughout, so its facts are recomputed here
+from the package. Chapter 08's numbers come from code cells of the notebook
 tagged "facts"; they are executed here in order (they are plain Python), so
 the tests check exactly the code the learner runs.
 """
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 E = np.e
 
 
-# ----------------------------------------------------------------- chapter 06
+# ----------------------------------------------------------------- chapter 07
 
 
 @pytest.fixture(scope="module")
@@ -153,17 +153,17 @@ def test_06_cost_table_counts():
     assert all(r["max_abs_difference"] < 1e-9 for r in rows)   # "agree to about ten decimal places"
 
 
-# ----------------------------------------------------------------- chapter 07
+# ----------------------------------------------------------------- chapter 08
 
 
 @pytest.fixture(scope="module")
 def ch07():
-    nb = nbformat.read(ROOT / "course" / "07-gradient-checking.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "course" / "08-gradient-checking.ipynb", as_version=4)
     ns = {"np": np, "gradcheck": gradcheck, "networks": networks, "numdiff": numdiff}
     tagged = [c for c in nb.cells if c.cell_type == "code" and "facts" in c.metadata.get("tags", [])]
     assert len(tagged) >= 10, "the chapter's fact cells are missing their 'facts' tag"
     for cell in tagged:
-        exec(compile(cell.source, "<chapter 07 cell>", "exec"), ns)
+        exec(compile(cell.source, "<chapter 08 cell>", "exec"), ns)
     return ns
 
 
@@ -277,16 +277,16 @@ def test_06_07_stored_try_it_answers(curves, ch07):
         return QUESTIONS[name].expected
 
     measured = numdiff.central_difference(np.exp, 1.0, 1e-2) - E
-    assert stored("06.centred-error") == pytest.approx(measured, rel=1e-3)
-    q = QUESTIONS["06.best-exponent"]
+    assert stored("07.centred-error") == pytest.approx(measured, rel=1e-3)
+    q = QUESTIONS["07.best-exponent"]
     assert abs(q.expected - np.log10(fd_error.best_step(hs, c["central"])[0])) < 1e-9
     assert q.atol == 0.6 and q.rtol == 0.0  # "-5" is accepted, as the prompt's example suggests
-    assert stored("06.evaluations") == fd_error.fd_evaluation_count(25_000, "central")
+    assert stored("07.evaluations") == fd_error.fd_evaluation_count(25_000, "central")
     g = ch07["g"]
-    assert stored("07.relative-error") == pytest.approx(gradcheck.relative_error(g, 3 * g))
+    assert stored("08.relative-error") == pytest.approx(gradcheck.relative_error(g, 3 * g))
     w_try = np.array([0.1, -0.2, 0.9, 0.3, -0.5])
     flagged = gradcheck.check_gradient(ch07["reg_logistic"], ch07["reg_logistic_grad"], w_try).worst_index
-    assert (stored("07.worst-index"),) == flagged
+    assert (stored("08.worst-index"),) == flagged
 
 
 def test_07_kink_explorer_caption(ch07):

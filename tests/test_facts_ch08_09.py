@@ -1,4 +1,4 @@
-"""Every number stated in the text of chapters 08 and 09, recomputed independently where possible."""
+"""Every number stated in the text of chapters 09 and 10, recomputed independently where possible."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 from nablakit import training as tr
 
 
-# =========================================================================== chapter 09
+# =========================================================================== chapter 10
 
 # ---- §1 clipping
 
@@ -262,7 +262,7 @@ def test_ch09_units(sample09):
     assert (10 * data).std() ** 2 == pytest.approx(100 * data.std() ** 2)
 
 
-# =========================================================================== chapter 08
+# =========================================================================== chapter 09
 
 from nablakit import depth as dp  # noqa: E402
 from nablakit import optimizers as opt  # noqa: E402
@@ -592,30 +592,30 @@ def test_ch08_09_stored_try_it_answers():
     assert sorted(sp.solve([sp.diff(g, t1), sp.diff(g, t2)], [t1, t2])) == [(-1, 0), (1, 0)]
     H = sp.hessian(g, (t1, t2))
     at = {p: sorted(float(e) for e in H.subs({t1: p[0], t2: p[1]}).eigenvals()) for p in ((-1, 0), (1, 0))}
-    assert np.allclose(stored("08.hessian-eigenvalues"), at[(-1, 0)])
+    assert np.allclose(stored("09.hessian-eigenvalues"), at[(-1, 0)])
     assert dp.classify_critical_point(np.diag(at[(-1, 0)])) == "maximum"
     assert dp.classify_critical_point(np.diag(at[(1, 0)])) == "saddle"
 
     lam_max = max(sp.hessian(t1**2 + 25 * t2**2, (t1, t2)).eigenvals())
-    assert stored("08.stable-lr") == pytest.approx(float(2 / lam_max))
+    assert stored("09.stable-lr") == pytest.approx(float(2 / lam_max))
     assert 1 - 0.04 * 50 == -1, "at the limit itself the steep direction flips sign forever"
 
     W = dp.scaled_rotation(1.1)
-    assert stored("08.recurrence-factor") == pytest.approx(np.linalg.norm(np.linalg.matrix_power(W, 30), 2))
-    assert stored("08.recurrence-factor") == pytest.approx(17.4, abs=0.05)
+    assert stored("09.recurrence-factor") == pytest.approx(np.linalg.norm(np.linalg.matrix_power(W, 30), 2))
+    assert stored("09.recurrence-factor") == pytest.approx(17.4, abs=0.05)
 
     g_try = np.array([3.0, -0.5])
     clipped = np.clip(g_try, -1.0, 1.0)
     cosine = g_try @ clipped / (np.linalg.norm(g_try) * np.linalg.norm(clipped))
-    assert stored("09.value-clip-angle") == pytest.approx(np.degrees(np.arccos(cosine)), rel=1e-6)
+    assert stored("10.value-clip-angle") == pytest.approx(np.degrees(np.arccos(cosine)), rel=1e-6)
 
     sizes = [len(range(10)[i:i + 3]) for i in range(0, 10, 3)]
-    assert stored("09.last-weight") == pytest.approx(sizes[-1] / 10)
+    assert stored("10.last-weight") == pytest.approx(sizes[-1] / 10)
 
     k = next(k for k in range(64) if 2.0**k * 2e-9 >= 2.0**-14)
-    assert stored("09.loss-scale-exponent") == k
+    assert stored("10.loss-scale-exponent") == k
     assert np.float16(2.0**k * 2e-9) >= np.finfo(np.float16).smallest_normal
-    assert QUESTIONS["09.loss-scale-exponent"].close_rtol == 0.0, "an integer: 14 is wrong, not 'very close'"
+    assert QUESTIONS["10.loss-scale-exponent"].close_rtol == 0.0, "an integer: 14 is wrong, not 'very close'"
 
 
 def test_ch09_widget_set_up_matches_the_text():

@@ -338,9 +338,9 @@ def test_tangent_plane_and_patch():
 
 
 def test_counting_questions_have_no_very_close_band(capsys):
-    check("06.evaluations", 50_001)  # off by one is wrong, not "rounded"
+    check("07.evaluations", 50_001)  # off by one is wrong, not "rounded"
     assert capsys.readouterr().out.startswith("Not quite. Hint:")
-    check("06.evaluations", 25_001)  # the forward-difference count
+    check("07.evaluations", 25_001)  # the forward-difference count
     assert "x - h e_i" in capsys.readouterr().out
-    check("06.best-exponent", -5)  # the prompt's own style of answer
+    check("07.best-exponent", -5)  # the prompt's own style of answer
     assert capsys.readouterr().out.startswith("Correct!")

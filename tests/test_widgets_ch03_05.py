@@ -1,4 +1,4 @@
-"""Widgets of chapters 03-05: moving a slider moves the right artists to the right places.
+"""Widgets of chapters 04-06: moving a slider moves the right artists to the right places.
 
 Every factory is built under Agg, each slider is set to several values, and
 the artists' data are compared with values computed here independently of
@@ -38,7 +38,7 @@ def _close_figures():
     plt.close("all")
 
 
-# --- chapter 03 -------------------------------------------------------------------------------
+# --- chapter 04 -------------------------------------------------------------------------------
 
 
 def test_direction_explorer_follows_the_angle():
@@ -89,7 +89,7 @@ def test_subgradient_figure_lines_support_the_graphs():
             assert np.all(y <= f(x) + 1e-12), "a subgradient line must stay below the graph"
 
 
-# --- chapter 04 -------------------------------------------------------------------------------
+# --- chapter 05 -------------------------------------------------------------------------------
 
 
 def test_level_value_explorer_moves_the_ellipse_and_its_normals():
@@ -154,7 +154,7 @@ def test_gradient_contour_figure_tangents_are_perpendicular():
         assert abs(grad @ np.array([x[1] - x[0], y[1] - y[0]])) < 1e-12
 
 
-# --- chapter 05 -------------------------------------------------------------------------------
+# --- chapter 06 -------------------------------------------------------------------------------
 
 
 def _data():

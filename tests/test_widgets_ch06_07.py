@@ -1,4 +1,4 @@
-"""Chapter 06-07 figures: the h slider moves markers along precomputed curves, in place."""
+"""Chapter 07-08 figures: the h slider moves markers along precomputed curves, in place."""
 
 import matplotlib
 

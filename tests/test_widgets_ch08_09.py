@@ -1,4 +1,4 @@
-"""Widgets and figures of chapters 08 and 09: sliders move the right artists to the right data, in place.
+"""Widgets and figures of chapters 09 and 10: sliders move the right artists to the right data, in place.
 
 Slider moves are checked with ``widget_checks.move``, which renders the first
 move under Agg and then only counts redraw requests (fast), and asserts that
@@ -31,7 +31,7 @@ def _close_figures():
     plt.close("all")
 
 
-# --------------------------------------------------------------------------- chapter 09
+# --------------------------------------------------------------------------- chapter 10
 
 
 def test_clipping_explorer_moves_arrows_circle_square_and_marker():
@@ -148,7 +148,7 @@ def test_float16_error_figure_draws_envelopes():
     assert verticals == [2.0**-24, 2.0**-14]
 
 
-# --------------------------------------------------------------------------- chapter 08
+# --------------------------------------------------------------------------- chapter 09
 
 
 @pytest.fixture(scope="module")

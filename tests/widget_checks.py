@@ -1,4 +1,4 @@
-"""Checks shared by the widget tests of chapters 00-07 (imported, not collected)."""
+"""Checks shared by the widget tests of chapters 00-08 (imported, not collected)."""
 
 import matplotlib.pyplot as plt
 

@@ -1,6 +1,6 @@
 """Curvature and depth: what the Hessian and long chains of layers do to gradients.
 
-Pure NumPy helpers for chapter 08:
+Pure NumPy helpers for chapter 09:
 
 - :func:`classify_critical_point` reads a Hessian's eigenvalues;
   :func:`max_stable_lr` and :func:`gd_contraction` give gradient descent's

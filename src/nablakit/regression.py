@@ -1,6 +1,6 @@
 """A small seeded regression problem, gradient-descent runs on it, and input gradients.
 
-Chapter 05 trains a straight line ``y = w0 + w1 x`` on forty noisy points. The
+Chapter 06 trains a straight line ``y = w0 + w1 x`` on forty noisy points. The
 MSE ``L(w) = mean((Xw - y)**2)`` has the constant Hessian ``H = (2/m) X^T X``,
 so plain gradient descent converges for every start exactly when the step
 ``lr`` is below ``2 / lambda_max(H)``; this module computes that threshold from

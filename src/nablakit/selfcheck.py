@@ -229,123 +229,123 @@ QUESTIONS = {
         hint="Divide the gradient (3, 4) by its length, which is 5.",
         note="Steepest ascent is the gradient scaled to length one: (3, 4) / 5.",
     ),
-    "03.slope": Question(
+    "04.slope": Question(
         expected=1.4,
         hint="Dot the gradient (3, 4) with (-0.6, 0.8): multiply entry by entry and add.",
         note="3 * (-0.6) + 4 * 0.8 = 1.4: uphill, but far less steep than the maximum 5.",
     ),
-    "03.true-slope": Question(
+    "04.true-slope": Question(
         expected=5.0 / float(np.sqrt(10.0)),
         hint="The colleague forgot to normalise: divide 5 by the length of (3, -1), which is sqrt(10).",
         note="5 / sqrt(10) is about 1.581: the direction climbs, but only gently.",
     ),
-    "04.level-slope": Question(
+    "05.level-slope": Question(
         expected=-1.0 / 3.0,
         hint="The gradient at (1, 1) is (2, 6); solve (2, 6) . (1, m) = 0 for m.",
         note="2 + 6m = 0 gives m = -1/3, the implicit-differentiation formula -f_x / f_y.",
     ),
-    "04.short-axis": Question(
+    "05.short-axis": Question(
         expected=24.0,
         hint="The short semi-axis is sqrt(c / lambda_max) with lambda_max = 6; solve sqrt(c / 6) = 2.",
         note="c = 24. Its long semi-axis is sqrt(24), about 4.9: the ratio sqrt(6) never changes.",
     ),
-    "05.softmax-gradient": Question(
+    "06.softmax-gradient": Question(
         expected=tuple(float(v) for v in _PROBS - np.array([0.0, 0.0, 1.0])),
         hint="The probabilities do not depend on the label; subtract the new one-hot vector from them.",
         note="(0.705, 0.259, -0.965): a confident wrong prediction gets a long gradient.",
         rtol=1e-3,
     ),
-    "05.growth-factor": Question(
+    "06.growth-factor": Question(
         expected=1.22371,
         hint="Plug eta = 0.5 and lam_max into |1 - eta * lambda_max|.",
         note="About 1.224: after 100 steps that is a factor of about 6e8 in the error.",
         rtol=1e-3,
     ),
-    "05.flip-eps": Question(
+    "06.flip-eps": Question(
         expected=1.84 / 4.4,
         hint="The step lowers the logit 1.84 by eps times the sum of |w_j|; solve for the eps that reaches 0.",
         note="1.84 / 4.4, about 0.418: a little less than the 0.5 used above.",
         rtol=1e-3,
     ),
-    "06.centred-error": Question(
+    "07.centred-error": Question(
         expected=1e-4 / 6 * float(np.e),
         hint="All derivatives of exp at 1 equal e; put h = 0.01 into h**2 / 6 * e.",
         note="About 4.53e-5; the model h**2 * e / 6 matches the measured error to about four digits.",
         rtol=0.02,
     ),
-    "06.best-exponent": Question(
+    "07.best-exponent": Question(
         expected=-5.1,
         hint="Move the slider left from 1e-3 until the blue dot stops falling.",
         note="The bottom of the centred V is near 1e-5, close to eps**(1/3).",
         rtol=0.0,
         atol=0.6,
     ),
-    "06.evaluations": Question(
+    "07.evaluations": Question(
         expected=50_000.0,
         hint="Each parameter needs the loss at x + h e_i and at x - h e_i.",
         note="Two per parameter: 2n. Backprop needs one forward and one backward pass instead.",
         close_rtol=0.0,
     ),
-    "07.relative-error": Question(
+    "08.relative-error": Question(
         expected=0.5,
         hint="Use |1 - c| / (1 + c) with c = 3.",
         note="|1 - 3| / (1 + 3) = 0.5, whatever the gradient is: the measure only sees the ratio.",
     ),
-    "07.worst-index": Question(
+    "08.worst-index": Question(
         expected=2.0,
         hint="The error is 2 * lam * w: which entry of w is largest in size?",
         note="The error of a sign bug in the penalty is proportional to w, so the largest |w_i| stands out.",
         close_rtol=0.0,
     ),
-    "08.hessian-eigenvalues": Question(
+    "09.hessian-eigenvalues": Question(
         expected=(-6.0, -2.0),
         hint="Differentiate twice: the Hessian of g is diag(6 * theta1, -2); put theta1 = -1 and sort the entries.",
         note="Both eigenvalues are negative, so (-1, 0) is now a local maximum (and (1, 0) has become the saddle).",
     ),
-    "08.stable-lr": Question(
+    "09.stable-lr": Question(
         expected=0.04,
         hint="The Hessian of w1**2 + 25 * w2**2 is diag(2, 50); the limit is 2 / lambda_max.",
         note="lambda_max = 50, so gradient descent needs eta < 2 / 50 = 0.04; at 0.04 exactly it oscillates forever.",
     ),
-    "08.recurrence-factor": Question(
+    "09.recurrence-factor": Question(
         expected=1.1**30,
         hint="Each step back multiplies the gradient's size by the spectral norm; 30 steps multiply by it 30 times.",
         note="1.1 ** 30 is about 17.4: a modest factor per step becomes a large one over many steps.",
         rtol=1e-4,
     ),
-    "09.value-clip-angle": Question(
+    "10.value-clip-angle": Question(
         expected=float(np.degrees(np.arctan(0.5) - np.arctan(0.5 / 3.0))),
         hint="Clip each entry into [-1, 1] first; then compare the angles arctan(|g2| / g1) of the two vectors.",
         note="arctan(0.5) - arctan(0.5 / 3) is about 17.1 degrees: the small entry gained weight.",
         rtol=1e-3,
     ),
-    "09.last-weight": Question(
+    "10.last-weight": Question(
         expected=0.1,
         hint="Write down the micro-batch sizes first (3, 3, 3, ...); the weight is the last size divided by m.",
         note="The last micro-batch holds 1 of the 10 examples, so it counts 1/10; equal weights would give it 1/4.",
     ),
-    "09.loss-scale-exponent": Question(
+    "10.loss-scale-exponent": Question(
         expected=15.0,
         hint="Solve 2**k >= 2**-14 / 2e-9 for k with np.log2, then round up to a whole number.",
         note="2**-14 / 2e-9 is about 30500, between 2**14 and 2**15, so k = 15.",
         close_rtol=0.0,
     ),
-    "10.outer-inner": Question(
+    "03.outer-inner": Question(
         expected=24.0,
         hint="Outer derivative 3u**2 at the inner value u = x**2 + 1 = 2, times the inner derivative 2x at x = 1.",
         note="3 * 2**2 * 2 = 24: the outer derivative is taken at the inner value, then times the inner one.",
     ),
-    "10.graph-gradient": Question(
+    "03.graph-gradient": Question(
         expected=(0.5, 0.5, -3.0),
         hint="Forward: q = x + y. Backward: df/dz = q, df/dq = z, and the + node passes df/dq on to x and y.",
         note="q = -3, so df/dz = -3, and z = 0.5 flows unchanged through the + node to both x and y.",
     ),
-    "10.shared-weight": Question(
+    "03.shared-weight": Question(
         expected=7.0,
         hint="The first use contributes x1; the second contributes 2 (w x2) x2. Add them at w = 2.",
         note="3 + 2 * 2 * 1 = 7: one contribution per use, summed, as every _backward does with +=.",
     ),
-    "10.widget-slope": Question(
+    "03.widget-slope": Question(
         expected=1.8,
         hint="At x = 0, tanh'(0) = 1; one edge into x carries w times that, the other carries 1 times that.",
         note="0.8 + 1 = 1.8 = w + 1: the two edges into x add up, and tanh is steepest at 0.",

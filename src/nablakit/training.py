@@ -1,6 +1,6 @@
 """Gradients at training time: clipping, accumulation, checkpointing, float16, natural gradient.
 
-Every function here is pure NumPy and returns numbers; chapter 09 and its
+Every function here is pure NumPy and returns numbers; chapter 10 and its
 widgets only draw them.
 
 - Clipping: :func:`clip_by_global_norm` (direction kept) and
@@ -18,7 +18,7 @@ widgets only draw them.
   :func:`gaussian_average_loglik` (a whole grid at once),
   :func:`gaussian_gd_path`, :func:`gaussian_ngd_path`; :func:`steps_to_settle`
   (and its core :func:`first_settled`) says when a run has arrived for good.
-- A small network (chapter 08): :func:`train_mlp` records the loss and the
+- A small network (chapter 09): :func:`train_mlp` records the loss and the
   gradient norm at every step (the training diagnostic), and
   :func:`mlp_loss_stack` evaluates the loss at many parameter vectors at once
   for loss-surface slices.

@@ -22,8 +22,8 @@ from notebook_runner import problem_outputs
 pytestmark = pytest.mark.xdist_group("browser")
 
 CHAPTERS = sorted((ROOT / "course").glob("[0-9][0-9]-*.ipynb"))
-# The course outline lets chapter 07 (gradient checking) teach with tables instead of a slider.
-WIDGET_FREE = {"07"}
+# The course outline lets chapter 08 (gradient checking) teach with tables instead of a slider.
+WIDGET_FREE = {"08"}
 RUN_TIMEOUT = 90
 # The accessibility checks of tests/test_accessibility.py, run in the chapter's kernel on every
 # matplotlib figure the chapter made (widget factories and inline plt.subplots alike).

@@ -1,4 +1,4 @@
-"""Chapter on the chain rule: a small computational graph, forwards and backwards.
+"""Chapter 03 (The chain rule and backpropagation): a small graph, forwards and backwards.
 
 The graph is a neuron with a skip connection, ``f = tanh(w x + x)``, built
 from the operations of :mod:`nablakit.autodiff`::

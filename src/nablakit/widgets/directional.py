@@ -1,4 +1,4 @@
-"""Chapter 03 (Directional derivatives): a direction turning around a point.
+"""Chapter 04 (Directional derivatives): a direction turning around a point.
 
 The chapter's running example is the bowl ``f(x, y) = x**2 + 2 y**2`` at the
 point ``a = (1.5, 1)``, where ``grad f(a) = (3, 4)`` has length 5. Turning a

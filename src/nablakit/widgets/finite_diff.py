@@ -1,9 +1,9 @@
-"""Figures of chapters 06-07: finite-difference error curves and gradient-check bars.
+"""Figures of chapters 07-08: finite-difference error curves and gradient-check bars.
 
 Everything here only draws; the numbers come from :mod:`nablakit.fd_error`
 and :mod:`nablakit.networks`. The ``draw_*`` functions draw on a given Axes;
 the ``*_figure`` factories build the chapters' complete static figures
-(title, labelled axes, legend). :func:`fd_error_explorer` is the chapter 06
+(title, labelled axes, legend). :func:`fd_error_explorer` is the chapter 07
 live figure: an ``h`` slider moves a marker along precomputed error curves.
 """
 

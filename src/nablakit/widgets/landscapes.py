@@ -1,4 +1,4 @@
-"""Chapter 08 (Loss landscapes): its live widgets and its static figures.
+"""Chapter 09 (Loss landscapes): its live widgets and its static figures.
 
 Live: :func:`ravine_explorer` (condition number, learning rate, momentum),
 :func:`optimizer_race` (optimiser and learning rate on Rosenbrock or Beale)

@@ -1,4 +1,4 @@
-"""Chapter 04 (Level sets): ellipses of quadratic forms and the gradient across them.
+"""Chapter 05 (Level sets): ellipses of quadratic forms and the gradient across them.
 
 For a symmetric positive definite ``A`` the level set ``x^T A x = c`` is an
 ellipse with axes along the eigenvectors of ``A`` and semi-axes
@@ -16,7 +16,7 @@ import numpy as np
 from nablakit._validate import as_float_array, check_positive
 from nablakit.calculus import level_tangent, unit_vector
 from nablakit.plotting import PALETTE
-from nablakit.training import angle_between  # re-exported: chapter 04 measures angles with it
+from nablakit.training import angle_between  # re-exported: chapter 05 measures angles with it
 from nablakit.widgets._base import live_figure, new_figure
 from nablakit.widgets._plane import plane_points, value_like
 

@@ -1,4 +1,4 @@
-"""Chapter 05 (Gradients in machine learning): learning rate, batch size, saliency.
+"""Chapter 06 (Gradients in machine learning): learning rate, batch size, saliency.
 
 All runs use the seeded line-fitting problem of :mod:`nablakit.regression`.
 Each factory computes its runs once, for every value its slider can take,

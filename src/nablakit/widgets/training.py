@@ -1,4 +1,4 @@
-"""Chapter 09 (Gradients at training time): its live widgets and static figures.
+"""Chapter 10 (Gradients at training time): its live widgets and static figures.
 
 Live: :func:`clipping_explorer` (max-norm slider) and
 :func:`natural_gradient_paths` (step-size slider). Static:
