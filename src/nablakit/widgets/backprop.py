@@ -29,7 +29,7 @@ __all__ = ["NODES", "EDGES", "neuron_graph", "backprop_explorer"]
 NODES = ("x", "w", "a", "s", "f")
 #: The edges (operand, node) along which the gradient flows back.
 EDGES = (("x", "a"), ("w", "a"), ("a", "s"), ("x", "s"), ("s", "f"))
-_POSITION = {"x": (0.0, 0.0), "w": (0.0, 1.0), "a": (1.0, 0.85), "s": (2.0, 0.0), "f": (3.0, 0.0)}
+_POSITION = {"x": (0.0, 0.0), "w": (0.0, 1.0), "a": (1.2, 0.95), "s": (2.0, 0.0), "f": (3.0, 0.0)}
 _OPERATION = {"x": "input", "w": "weight", "a": "a = w·x", "s": "s = a + x", "f": "f = tanh(s)"}
 X_RANGE = (-2.0, 2.0)
 
@@ -73,10 +73,15 @@ def neuron_graph(x, w=0.8):
     }
 
 
+# Where each edge's label sits relative to the edge's midpoint (diagonal edges: beside the arrow).
+_LABEL_OFFSET = {("x", "a"): (0.15, -0.3), ("w", "a"): (0.0, 0.0), ("a", "s"): (0.22, -0.05),
+                 ("x", "s"): (0.24, 0.0), ("s", "f"): (0.0, 0.0)}
+
+
 def _edge_label_position(p, c):
     (x0, y0), (x1, y1) = _POSITION[p], _POSITION[c]
-    t = 0.5 if (p, c) != ("x", "s") else 0.62
-    return x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+    dx, dy = _LABEL_OFFSET[(p, c)]
+    return (x0 + x1) / 2 + dx, (y0 + y1) / 2 + dy
 
 
 def backprop_explorer(x=1.0, w=0.8):
@@ -145,7 +150,7 @@ def backprop_explorer(x=1.0, w=0.8):
     (point,) = ax_f.plot([x], [0.0], "o", color=PALETTE["vermillion"], ms=7)
     ax_f.set(xlim=X_RANGE, ylim=(-1.3, 1.3), xlabel="input $x$", ylabel="$f$", title="f against x")
     ax_f.grid(alpha=0.3)
-    ax_f.legend(loc="lower right", fontsize=8)
+    ax_f.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     artists.update(point=point, tangent=tangent)
 
