@@ -175,3 +175,27 @@ def test_prose_states_the_numbers_tested_here():
                    "one row per output and one column per input", "J_g(x)^\\top", "X^\\top V",
                    "exercises/ex11-backpropagation/"]:
         assert phrase in text, phrase
+
+
+def _code_lines(obj):
+    """Lines of code of a class or function, without blank lines, comments and docstrings."""
+    import ast
+    import inspect
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(obj))
+    docs = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(node):
+            docs.update(range(node.body[0].lineno, node.body[0].end_lineno + 1))
+    return [line for i, line in enumerate(source.splitlines(), 1)
+            if line.strip() and not line.strip().startswith("#") and i not in docs]
+
+
+def test_value_class_size_and_short_backward_rules():
+    assert 80 <= len(_code_lines(autodiff.Value)) <= 130                   # "about a hundred lines of code"
+    for name in ("__add__", "__mul__", "__pow__", "exp", "log", "tanh", "relu", "sigmoid"):
+        source = _code_lines(getattr(autodiff.Value, name))
+        start = next(i for i, line in enumerate(source) if "def _backward" in line)
+        end = next(i for i, line in enumerate(source) if "out._backward = _backward" in line)
+        assert 1 <= end - start - 1 <= 2, name                              # "each a line or two"
