@@ -96,6 +96,7 @@ def test_try_it_cells_use_stored_questions(chapter):
     keys = [m for s in sources for m in re.findall(r'^check\("([^"]+)", my_answer\)$', s, flags=re.M)]
     answers = [s for s in sources if s.startswith("my_answer = None")]
     assert len(keys) == len(answers) >= 1, "each Try it: an answer cell and a check cell"
+    assert len(keys) <= 4, "chapter 00 promises one to four Try-it questions per chapter"
     assert all(k in QUESTIONS and k.startswith(f"{number}.") for k in keys), keys
     assert "self_check(" not in "\n".join(sources), "use check('NN.topic', my_answer): it keeps the answer out of sight"
 
