@@ -67,8 +67,9 @@ def student_for_variant(name, number, salt=variants.DEFAULT_SALT):
 def run(name, student=None, answers=None):
     """Execute exercise ``name`` for ``student`` (None: the reference variant).
 
-    Returns ``(scores, errors, variant)``: grade_id -> points earned, grade_id -> the
-    error message of each failed test cell, and the variant used.
+    Returns ``(scores, errors, variant, namespace)``: grade_id -> points earned,
+    grade_id -> the error message of each failed test cell, the variant used, and
+    the notebook's globals afterwards.
     """
     answers = {k: textwrap.dedent(v).strip("\n") for k, v in (answers or {}).items()}
     saved = {k: os.environ.get(k) for k in (variants.ENV_STUDENT, variants.ENV_HUB_USER, variants.ENV_SWITCH)}
@@ -77,6 +78,7 @@ def run(name, student=None, answers=None):
     if student is not None:
         os.environ[variants.ENV_STUDENT] = student
     variants.forget()
+    os.environ.setdefault("MPLBACKEND", "Agg")
     namespace = {"__name__": "__main__"}
     scores, errors = {}, {}
     try:
@@ -93,6 +95,8 @@ def run(name, student=None, answers=None):
                 if kind == "test":
                     scores[gid] = points
         variant = variants.draw(name)
+        if "plt" in namespace:
+            namespace["plt"].close("all")
     finally:
         variants.forget()
         for key, value in saved.items():
@@ -100,7 +104,7 @@ def run(name, student=None, answers=None):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    return scores, errors, variant
+    return scores, errors, variant, namespace
 
 
 def full_marks(name):

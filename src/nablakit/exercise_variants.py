@@ -60,26 +60,33 @@ def _ex01(rng):
 
 
 # ex02: f = alpha x^2 + beta xy + gamma y^2, positive definite with distinct eigenvalues,
-# condition number in [1.5, 8], a real cross term (|beta| >= 0.5) and f(1, -1) > 0.
+# condition number in [1.5, 8], a real cross term (|beta| >= 0.5); the tangent at (1, -1) is
+# turned at least 0.1 rad from the reference's (1, 1)/sqrt(2).
 @_add("ex02", {"alpha": 1.0, "beta": 1.0, "gamma": 1.0})
 def _ex02(rng):
     alpha, gamma = (_round(v, 0.5) for v in rng.uniform(0.5, 3.0, size=2))
     beta = _round(rng.uniform(-2.5, 2.5), 0.5)
     Q = np.array([[alpha, beta / 2], [beta / 2, gamma]])
     lam = np.linalg.eigvalsh(Q)
-    if abs(beta) < 0.5 or lam[0] <= 0.2 or not 1.5 <= lam[1] / lam[0] <= 8:
+    g = np.array([2 * alpha - beta, beta - 2 * gamma])  # the gradient at (1, -1)
+    turned = abs(g @ np.array([1.0, -1.0])) / (np.linalg.norm(g) * np.sqrt(2))
+    if abs(beta) < 0.5 or lam[0] <= 0.2 or not 1.5 <= lam[1] / lam[0] <= 8 or turned > np.cos(0.1):
         return None
     return {"alpha": alpha, "beta": beta, "gamma": gamma}
 
 
 # ex03: f = sin(xy) + cos(x) at a point a with |grad f(a)| in [0.5, 3], and slopes along
-# (3, 4) and (1, 1) at least 0.1 in size (so that "not normalised" is recognisable).
+# (3, 4) and (1, 1) at least 0.1 in size (so that "not normalised" is recognisable); the gradient
+# turned at least 0.1 rad from the reference's (-1, 0) and its length not within 2 % of 1.
 @_add("ex03", {"a": [float(np.pi / 2), 1.0]})
 def _ex03(rng):
     x, y = _round(rng.uniform(-2.0, 2.0), 0.05), _round(rng.uniform(-2.0, 2.0), 0.05)
     g = np.array([y * np.cos(x * y) - np.sin(x), x * np.cos(x * y)])
     slopes = [g @ np.array([0.6, 0.8]), g @ np.array([1.0, 1.0]) / np.sqrt(2)]
-    if not 0.5 <= np.linalg.norm(g) <= 3 or min(abs(s) for s in slopes) < 0.1:
+    norm = np.linalg.norm(g)
+    if not 0.5 <= norm <= 3 or min(abs(s) for s in slopes) < 0.1:
+        return None
+    if abs(g[1]) < np.sin(0.1) * norm or abs(norm - 1) < 0.02:  # not the reference's direction (-1, 0) or length 1
         return None
     return {"a": [x, y]}
 

@@ -309,17 +309,18 @@ def fits(variant, received=None, answer=None):
     try:
         yield
     except AssertionError as exc:
-        note = f"These values do not fit this variant ({variant.label})"
         other = None
         if answer is not None and received is not None:
             other = matching_variant(variant.exercise, received, answer, salt=course_salt(),
                                      exclude=variant.number)
         if other is not None:
             which = "the reference variant" if other == 0 else f"variant {other}"
-            note += f": they are the answer of {which} of {variant.exercise}; compute your answer from this notebook's own numbers"
+            note = (f"These values do not fit this variant ({variant.label}): they are the answer of {which} "
+                    f"of {variant.exercise}; compute your answer from this notebook's own numbers")
         elif variant.is_reference:
             raise
         else:
-            note += "; numbers copied from another variant or typed in fail here"
+            note = (f"These checks use the numbers of your variant ({variant.label}): values typed in or copied "
+                    "from another variant do not fit this variant")
         message = str(exc).rstrip()
         raise type(exc)(f"{message}{'' if message.endswith('.') else '.'} {note}") from None
