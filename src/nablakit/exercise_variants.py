@@ -69,6 +69,8 @@ def _ex02(rng):
     Q = np.array([[alpha, beta / 2], [beta / 2, gamma]])
     lam = np.linalg.eigvalsh(Q)
     g = np.array([2 * alpha - beta, beta - 2 * gamma])  # the gradient at (1, -1)
+    if np.linalg.norm(g) < 0.5:
+        return None
     turned = abs(g @ np.array([1.0, -1.0])) / (np.linalg.norm(g) * np.sqrt(2))
     if abs(beta) < 0.5 or lam[0] <= 0.2 or not 1.5 <= lam[1] / lam[0] <= 8 or turned > np.cos(0.1):
         return None

@@ -193,6 +193,9 @@ def grade_in_this_process(job):
     if job.get("db_url"):
         os.environ["NBGRADER_DB_URL"] = job["db_url"]
     os.chdir(job["config_dir"])
+    # Each student's kernel draws that student's variant of the exercise (nablakit.variants);
+    # kernels inherit this process's environment. NABLAKIT_VARIANTS / NABLAKIT_COURSE_SALT pass through.
+    os.environ["NABLAKIT_STUDENT"] = job["student"]
 
     errors = []
 
