@@ -15,7 +15,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab test test-fast exercises grade bench strip clean
+.PHONY: help setup lab test test-fast test-variants exercises grade bench strip clean
 
 help: ## List the targets
 	@echo "Gradients course - make targets:"
@@ -41,8 +41,11 @@ lab: $(STAMP) ## Open JupyterLab on the course chapters
 test: $(STAMP) ## Run the whole test suite (notebooks, nbgrader pipeline, browser)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) $(ARGS)
 
-exercises: $(STAMP) ## Regenerate exercises/ from solutions/ with nbgrader
-	$(BIN)/python -m nablakit.grading.release
+test-variants: $(STAMP) ## The slow sweep over many variants of every exercise (SWEEP=200 per exercise)
+	NABLAKIT_SLOW=1 NABLAKIT_SWEEP_VARIANTS=$(or $(SWEEP),200) $(BIN)/python -m pytest tests/test_variant_sweep.py $(PYTEST_ARGS) $(ARGS)
+
+exercises: $(STAMP) ## Regenerate exercises/ (STUDENT=id: render that student's variants into autograder/variants/id/)
+	$(BIN)/python -m nablakit.grading.release $(if $(STUDENT),--student $(STUDENT)) $(EX)
 
 grade: $(STAMP) ## Autograde all submissions: make grade EX="ex01-partials" [WORKERS=2]
 	$(BIN)/nablakit-grade $(EX) $(if $(WORKERS),--workers $(WORKERS))

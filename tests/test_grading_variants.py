@@ -76,3 +76,16 @@ def test_plain_nbgrader_autograde_grades_the_reference_variant(graded):
         auto = [p for p in parts.values() if p[3] == "code"]
         assert all(p[0] == p[1] for p in auto), (student, parts)
     assert "reference variant of ex03" in _outputs(plain, "bob", "ex03-imports")
+
+
+def test_an_instructor_can_render_a_students_variant(tmp_path):
+    from nablakit.grading.release import PROJECT_ROOT, main, render_for_student
+
+    (path,) = render_for_student("alice", PROJECT_ROOT, [EX3], out_dir=tmp_path, log=lambda _: None)
+    nb = nbformat.read(str(path), as_version=4)
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    alice = variants.draw(EX3, env={"NABLAKIT_STUDENT": "alice"})
+    assert f"This notebook uses the {alice.label}." in text
+    assert f"a = ({alice['a'][0]:.6g}, {alice['a'][1]:.6g})" in text
+    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert main(["--student", "alice", "--root", str(tmp_path / "nowhere")]) == 1  # a clear error, no traceback

@@ -286,3 +286,35 @@ def _ex10(rng):
     if kappa in (100.0, 200.0):  # the reference, and the one where 1/200 (the 1/lambda_max slip at 100) is right
         return None
     return {"kappa": kappa}
+
+
+def ex11_params(d, k, rng):
+    """The network of exercise 11's ``make_params(d, k, rng)`` (the same draws in the same order)."""
+    return {"W1": rng.normal(size=(d, k)), "b1": rng.normal(size=k), "W2": rng.normal(size=k), "b2": float(rng.normal())}
+
+
+# ex11: the seeds of the demo, backward and gradient-check networks and batches. At the
+# gradient-check network every hidden pre-activation is at least 0.01 from the ReLU's kink
+# (a centred difference with h = 1e-5 never straddles it), both labels occur in each batch,
+# and in the backward batch the dead unit 0 (bias -8) gets a positive X W1 on some row.
+@_add("ex11", {"seed_demo": 11, "seed_bp": 111, "seed_check": 1111})
+def _ex11(rng):
+    seeds = {key: int(rng.integers(2000, 10**6)) for key in ("seed_demo", "seed_bp", "seed_check")}
+    r = np.random.default_rng(seeds["seed_check"])
+    p = ex11_params(4, 5, r)
+    X = r.normal(size=(8, 4))
+    y = r.uniform(size=8) < 0.5
+    if np.abs(X @ p["W1"] + p["b1"]).min() < 0.01 or not 0 < y.sum() < 8:
+        return None
+    r = np.random.default_rng(seeds["seed_bp"])
+    ex11_params(3, 4, r)
+    X = r.normal(size=(6, 3))
+    y = r.uniform(size=6) < 0.5
+    if not (X @ np.array([1.5, -1.0, 0.8]) > 0).any() or not 0 < y.sum() < 6:
+        return None
+    r = np.random.default_rng(seeds["seed_demo"])
+    ex11_params(3, 4, r)
+    r.normal(size=(6, 3))
+    if not 0 < (r.uniform(size=6) < 0.5).sum() < 6:
+        return None
+    return seeds

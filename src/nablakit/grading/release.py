@@ -7,6 +7,11 @@ creates the assignment in the gradebook if it is new), then rewrites each
 released notebook in one canonical JSON layout, so that running it twice
 gives byte-identical files.
 
+``--student ID`` instead renders the given exercises (default: all) as that
+student sees them: the solution notebook executed with ``NABLAKIT_STUDENT=ID``,
+so that its cells show the student's variant, numbers and answers. The copies go
+to ``autograder/variants/<ID>/`` (never into ``exercises/``).
+
 Run ``python -m nablakit.grading.release --help`` for the options.
 """
 
@@ -30,6 +35,7 @@ __all__ = [
     "normalise_notebook",
     "release_assignment",
     "release_all",
+    "render_for_student",
     "main",
 ]
 
@@ -174,14 +180,61 @@ def release_all(course_root=PROJECT_ROOT, names=None, *, log=print):
     return paths
 
 
+def render_for_student(student, course_root=PROJECT_ROOT, names=None, *, out_dir=None, log=print):
+    """Execute each exercise's solution notebook as ``student``'s kernel would run it; return the written paths.
+
+    The copies (``autograder/variants/<student>/<name>.ipynb`` by default) show
+    the student's variant label, their numbers and the model answers for them.
+    """
+    import nbclient
+    import nbformat
+
+    from .. import variants
+
+    course_root = Path(course_root)
+    names = list(names) if names else find_assignments(course_root)
+    out_dir = Path(out_dir) if out_dir else course_root / "autograder" / "variants" / student
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in (variants.ENV_STUDENT, variants.ENV_HUB_USER)}
+    os.environ[variants.ENV_STUDENT] = student
+    os.environ.pop(variants.ENV_HUB_USER, None)
+    paths = []
+    try:
+        for name in names:
+            source = course_root / "solutions" / name / f"{name}.ipynb"
+            if not source.is_file():
+                raise FileNotFoundError(f"no solution notebook {source}")
+            nb = nbformat.read(str(source), as_version=4)
+            nbclient.NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True,
+                                    resources={"metadata": {"path": str(source.parent)}}).execute()
+            path = out_dir / f"{name}.ipynb"
+            nbformat.write(nb, str(path))
+            label = variants.draw(name, env={variants.ENV_STUDENT: student}).label
+            log(f"rendered {name} for {student} ({label}): {path}")
+            paths.append(path)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return paths
+
+
 def main(argv=None):
-    """Command line: ``python -m nablakit.grading.release [--root DIR] [NAME ...]``."""
+    """Command line: ``python -m nablakit.grading.release [--root DIR] [--student ID] [NAME ...]``."""
     parser = argparse.ArgumentParser(description="Regenerate exercises/ from solutions/ with nbgrader generate_assignment.")
     parser.add_argument("names", nargs="*", help="exercise folders to release (default: all solutions/exNN-*)")
     parser.add_argument("--root", default=str(PROJECT_ROOT), help="course root (default: this project)")
+    parser.add_argument("--student", metavar="ID",
+                        help="render the exercises as this student's variant into autograder/variants/ID/ "
+                             "(the solutions executed with NABLAKIT_STUDENT=ID) instead of releasing")
     args = parser.parse_args(argv)
     try:
-        release_all(Path(args.root).resolve(), args.names)
+        if args.student:
+            render_for_student(args.student, Path(args.root).resolve(), args.names)
+        else:
+            release_all(Path(args.root).resolve(), args.names)
     except (RuntimeError, FileNotFoundError) as exc:
         print(exc, file=sys.stderr)
         return 1
