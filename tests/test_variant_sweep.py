@@ -104,12 +104,12 @@ def check_variant(name, number):
     if CASES[name].get("hardcoded"):
         cases.append(("hard-coded visible values", CASES[name]["hardcoded"]["answers"]))
     for what, answers in cases:
-        scores, _, _, _ = run(name, student, answers)
-        if not sum(scores.values()) < best:
+        scores, _, _, _ = run(name, student, answers, stop_on_failure=True)
+        if not any(v == 0 for v in scores.values()):
             problems.append(f"{variant.label}: the wrong submission '{what}' earns full marks")
     if number:
         for cell, names, part in COPIED[short]:
-            scores, errors, _, _ = run(name, student, {cell: reference_answers(name)[cell]})
+            scores, errors, _, _ = run(name, student, {cell: reference_answers(name)[cell]}, until=part)
             if scores.get(part) != 0 or NOT_FIT not in errors.get(part, ""):
                 problems.append(f"{variant.label}: the reference values of {names} typed in: {part} scored "
                                 f"{scores.get(part)} with {errors.get(part)!r}")

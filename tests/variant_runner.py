@@ -64,8 +64,11 @@ def student_for_variant(name, number, salt=variants.DEFAULT_SALT):
     raise LookupError(f"no student id found for variant {number} of {name}")  # pragma: no cover
 
 
-def run(name, student=None, answers=None):
+def run(name, student=None, answers=None, *, until=None, stop_on_failure=False):
     """Execute exercise ``name`` for ``student`` (None: the reference variant).
+
+    ``until`` stops after that test cell, ``stop_on_failure`` after the first failed
+    test cell (the sweep only needs to know that a wrong submission loses a part).
 
     Returns ``(scores, errors, variant, namespace)``: grade_id -> points earned,
     grade_id -> the error message of each failed test cell, the variant used, and
@@ -91,9 +94,15 @@ def run(name, student=None, answers=None):
                 except Exception as exc:  # noqa: BLE001 - a failing cell fails its part, as in nbgrader
                     if kind == "test":
                         scores[gid], errors[gid] = 0.0, f"{type(exc).__name__}: {exc}"
+                        if stop_on_failure:
+                            break
+                    if until is not None and gid == until:
+                        break
                     continue
                 if kind == "test":
                     scores[gid] = points
+                if until is not None and gid == until:
+                    break
         variant = variants.draw(name)
         if "plt" in namespace:
             namespace["plt"].close("all")
