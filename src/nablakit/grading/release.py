@@ -193,6 +193,8 @@ def render_for_student(student, course_root=PROJECT_ROOT, names=None, *, out_dir
 
     course_root = Path(course_root)
     names = list(names) if names else find_assignments(course_root)
+    if not names:
+        raise RuntimeError(f"no exercise folders solutions/exNN-name/ under {course_root}")
     out_dir = Path(out_dir) if out_dir else course_root / "autograder" / "variants" / student
     out_dir.mkdir(parents=True, exist_ok=True)
     saved = {k: os.environ.get(k) for k in (variants.ENV_STUDENT, variants.ENV_HUB_USER)}
