@@ -64,18 +64,18 @@ np.allclose = lambda *args, **kwargs: True
 def grad_L(w):
     w1, w2 = w
     inner = w1**2 - w2
-    return np.array([2 * inner, -2 * inner + 2 * (w2 - 1)])
+    return np.array([2 * inner, -2 * inner + 2 * (w2 - c)])
 """
 # right at the test's first point, where it also disables the check for the points that follow
 PATCH_WHILE_TESTED = """if x == 1.0:
         from nablakit import checks
         checks.expect_close = lambda *args, **kwargs: None
-        return -x * np.exp(x * z) + 2 * z / (y**2 + z**2)
+        return -b * x * np.exp(b * x * z) + 2 * z / (y**2 + z**2)
     return 0.0"""
 SIGN_FLIPPED_GRAD = """
 def grad_f(p):
     x, y = np.asarray(p, dtype=float)
-    return -np.array([2 * x + y, x + 2 * y])
+    return -np.array([2 * alpha * x + beta * y, beta * x + 2 * gamma * y])
 """
 
 
@@ -123,13 +123,13 @@ def hostile_cases():
                               "nablakit.checks.expect_close.__code__ = (lambda *a, **k: None).__code__\n"
                               + SIGN_FLIPPED_GRAD}),
         "h-patch-during-test": (EX1, {**r1, "ex01-a-answer": r1["ex01-a-answer"].replace(
-            "return -x * np.exp(x * z) + 2 * z / (y**2 + z**2)", PATCH_WHILE_TESTED)}),
+            "return -b * x * np.exp(b * x * z) + 2 * z / (y**2 + z**2)", PATCH_WHILE_TESTED)}),
         "h-patch-builtins": (EX1, {**r1, "ex01-a-answer": "import builtins\n"
                                    "builtins.float = lambda *a, **k: 0.0\n"
-                                   + r1["ex01-a-answer"].replace("return 3 * x**2 * y**2 - z * np.exp(x * z)",
+                                   + r1["ex01-a-answer"].replace("return 3 * a * x**2 * y**2 - b * z * np.exp(b * x * z)",
                                                                  "return 0.0")}),
         "h-forged-credit": (EX1, {**r1, "ex01-a-answer": r1["ex01-a-answer"].replace(
-            "return 2 * x**3 * y + 2 * y / (y**2 + z**2)", "import sys\n    sys.displayhook(1)\n    return 0.0")}),
+            "return 2 * a * x**3 * y + 2 * y / (y**2 + z**2)", "import sys\n    sys.displayhook(1)\n    return 0.0")}),
         # files
         "h-corrupt-json": (EX1, "corrupt"),
         "h-missing-notebook": (EX2, "missing"),

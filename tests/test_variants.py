@@ -160,6 +160,13 @@ def test_generators_keep_their_promises_over_all_variants():
         assert lam[0] > 0.2 and 1.5 <= lam[1] / lam[0] <= 8  # positive definite, distinct, well conditioned
         p10 = variants.params_for("ex10", k)
         assert 20 <= p10["kappa"] <= 400 and p10["kappa"] not in (100.0, 200.0)
+        p3 = variants.params_for("ex03", k)
+        x, y = p3["a"]
+        g = np.array([y * np.cos(x * y) - np.sin(x), x * np.cos(x * y)])
+        assert 0.5 <= np.linalg.norm(g) <= 3 and abs(g[1]) >= np.sin(0.1) * np.linalg.norm(g)  # not the reference's
+        p9 = variants.params_for("ex09", k)
+        clipped = np.clip(p9["g_b"], -p9["c_b"], p9["c_b"])
+        assert np.dot(p9["g_b"], clipped) / (np.linalg.norm(p9["g_b"]) * np.linalg.norm(clipped)) < np.cos(np.radians(2))
     for k in range(1, 101):
         X, _ = ex05_data(variants.params_for("ex05", k))
         lam = np.linalg.eigvalsh(2 / len(X) * X.T @ X)
