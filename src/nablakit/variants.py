@@ -40,6 +40,8 @@ True
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -188,6 +190,7 @@ def register(exercise, reference, generator):
     if not callable(generator):
         raise TypeError(f"generator should be callable; received {type(generator).__name__}")
     _REGISTRY[name] = (dict(reference), generator)
+    _generate.cache_clear()
 
 
 def registered():
@@ -209,10 +212,15 @@ def params_for(exercise, number, salt=DEFAULT_SALT):
         raise ValueError(f"no variants registered for {name}; known: {', '.join(sorted(_REGISTRY))}")
     if not isinstance(number, (int, np.integer)) or not 0 <= number <= N_VARIANTS:
         raise ValueError(f"number should be an integer from 0 to {N_VARIANTS}; received {number!r}")
+    return copy.deepcopy(_generate(name, int(number), salt))
+
+
+@functools.lru_cache(maxsize=None)
+def _generate(name, number, salt):
     reference, generator = _REGISTRY[name]
     if number == 0:
         return dict(reference)
-    rng = np.random.default_rng(stable_seed(salt, name, "variant", int(number)))
+    rng = np.random.default_rng(stable_seed(salt, name, "variant", number))
     return generator(rng)
 
 
