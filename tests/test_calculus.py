@@ -1,12 +1,16 @@
 """Directional derivatives, steepest ascent and level-set tangents."""
 
+import math
+
 import numpy as np
 import pytest
 
 from nablakit.calculus import (
+    angle_between,
     direction_from_angle,
     directional_derivative,
     level_tangent,
+    partial_difference_quotient,
     steepest_ascent,
     unit_vector,
 )
@@ -80,3 +84,25 @@ def test_level_tangent_is_perpendicular_and_keeps_f_constant():
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_angle_between_against_arctan2():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a, b = rng.normal(size=2), rng.normal(size=2)
+        diff = abs(math.atan2(a[1], a[0]) - math.atan2(b[1], b[0]))
+        expected = min(diff, 2 * math.pi - diff)
+        assert angle_between(a, b, degrees=False) == pytest.approx(expected, abs=1e-9)
+
+
+def test_partial_difference_quotient_is_the_limit_definition():
+    def f(x, y):
+        return x**2 * y + y**3
+
+    for step in (0.5, 0.1, -0.1):
+        assert np.isclose(partial_difference_quotient(f, 1.0, 1.0, step), ((1 + step) ** 2 - 1) / step)
+        assert np.isclose(partial_difference_quotient(f, 2.0, 0.0, step, axis="y"), (f(2.0, step) - f(2.0, 0.0)) / step)
+    with pytest.raises(ValueError, match="nonzero"):
+        partial_difference_quotient(f, 1.0, 1.0, 0.0)
+    with pytest.raises(ValueError, match="axis"):
+        partial_difference_quotient(f, 1.0, 1.0, 0.1, axis="z")

@@ -1,20 +1,17 @@
 """Every number and formula stated in chapters 00-02, checked independently.
 
-sympy gives exact values; finite differences written here (not the
-package's) give a second, numerical opinion. Tolerances throughout.
+sympy gives exact values; the tests' own centred differences
+(``tests/reference.py``, not the package's) give a second, numerical opinion. Tolerances throughout.
 """
 
 import numpy as np
 import pytest
 import sympy as sp
+from reference import centred_derivative, centred_gradient
 
 from nablakit.selfcheck import QUESTIONS
 
 x, y, h, t, m = sp.symbols("x y h t m", real=True)
-
-
-def central(fun, at, step=1e-6):
-    return (fun(at + step) - fun(at - step)) / (2 * step)
 
 
 def expected(name):
@@ -27,7 +24,7 @@ def test_ch00_slope_of_parabola_at_three():
     slope = sp.diff(x**2, x).subs(x, 3)
     assert slope == 6
     assert np.isclose(expected("00.slope"), float(slope))
-    assert np.isclose(central(lambda s: s**2, 3.0), 6.0, atol=1e-6)
+    assert np.isclose(centred_derivative(lambda s: s**2, 3.0), 6.0, atol=1e-6)
 
 
 # ---------------------------------------------------------------- chapter 01
@@ -45,8 +42,8 @@ def test_ch01_partials_of_running_example():
     assert sp.diff(F01, x).subs({x: 1, y: 1}) == 2
     fy11 = float(sp.diff(F01, y).subs({x: 1, y: 1}))
     assert round(fy11, 3) == 1.540  # "1 + cos 1 ~ 1.540"
-    assert np.isclose(central(lambda s: f01(s, 1.0), 1.0), 2.0)
-    assert np.isclose(central(lambda s: f01(1.0, s), 1.0), 1 + np.cos(1.0))
+    assert np.isclose(centred_derivative(lambda s: f01(s, 1.0), 1.0), 2.0)
+    assert np.isclose(centred_derivative(lambda s: f01(1.0, s), 1.0), 1 + np.cos(1.0))
 
 
 def test_ch01_slice_shapes_described_in_the_caption():
@@ -62,7 +59,7 @@ def test_ch01_try_it_partial_y_at_2_1():
     assert sp.simplify(exact - (4 + sp.cos(1))) == 0
     assert np.isclose(expected("01.partial-y"), float(exact))
     assert round(float(exact), 2) == 4.54
-    assert np.isclose(central(lambda s: f01(2.0, s), 1.0), float(exact))
+    assert np.isclose(centred_derivative(lambda s: f01(2.0, s), 1.0), float(exact))
 
 
 def test_ch01_x_quotient_is_two_plus_h_and_limits():
@@ -112,13 +109,13 @@ def test_ch01_clairaut_counterexample_by_limits():
 
 def test_ch01_clairaut_counterexample_numerically():
     def gx(a, b):
-        return central(lambda s: g_num(s, b), a, 1e-7)
+        return centred_derivative(lambda s: g_num(s, b), a, 1e-7)
 
     def gy(a, b):
-        return central(lambda s: g_num(a, s), b, 1e-7)
+        return centred_derivative(lambda s: g_num(a, s), b, 1e-7)
 
-    x_then_y = central(lambda s: gx(0.0, s), 0.0, 1e-2)
-    y_then_x = central(lambda s: gy(s, 0.0), 0.0, 1e-2)
+    x_then_y = centred_derivative(lambda s: gx(0.0, s), 0.0, 1e-2)
+    y_then_x = centred_derivative(lambda s: gy(s, 0.0), 0.0, 1e-2)
     assert np.isclose(x_then_y, -1.0, atol=1e-5)
     assert np.isclose(y_then_x, 1.0, atol=1e-5)
 
@@ -155,7 +152,7 @@ def test_ch02_gradient_of_running_example_and_steepest_ascent():
     grad = sp.Matrix([sp.diff(F01, v) for v in (x, y)])
     at = np.array(grad.subs({x: 1, y: 1}), dtype=float).ravel()
     assert np.allclose(at, [2.0, 1 + np.cos(1.0)])
-    numeric = [central(lambda s: f01(s, 1.0), 1.0), central(lambda s: f01(1.0, s), 1.0)]
+    numeric = [centred_derivative(lambda s: f01(s, 1.0), 1.0), centred_derivative(lambda s: f01(1.0, s), 1.0)]
     assert np.allclose(at, numeric, atol=1e-8)
     norm = np.linalg.norm(at)
     assert round(norm, 2) == 2.52  # "about 2.52"
@@ -186,7 +183,7 @@ def test_ch02_linear_regression_sensitivity_example():
     assert (3 * new[TH1] + new[TH2]) == 6
     assert L.subs(new) == 2
     lam = sp.lambdify((TH1, TH2), L)
-    assert np.allclose([central(lambda s: lam(s, 1.0), 1.0), central(lambda s: lam(1.0, s), 1.0)], [-12, -4])
+    assert np.allclose([centred_derivative(lambda s: lam(s, 1.0), 1.0), centred_derivative(lambda s: lam(1.0, s), 1.0)], [-12, -4])
 
 
 def test_ch02_try_it_answers():
@@ -247,8 +244,7 @@ def test_ch02_standard_gradients_numerically_and_the_2Ax_mistake():
     A, a, b, x0 = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)
 
     def fd_grad(fun):
-        eye = np.eye(3)
-        return np.array([central(lambda s: fun(x0 + s * e), 0.0, 1e-5) for e in eye])
+        return centred_gradient(fun, x0, 1e-5)
 
     def rel(p, q):
         return np.linalg.norm(p - q) / (np.linalg.norm(p) + np.linalg.norm(q))

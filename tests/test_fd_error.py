@@ -21,13 +21,6 @@ def test_default_steps_are_log_spaced():
     assert np.isclose(hs[0], 1e-15) and np.isclose(hs[-1], 1e-1)
 
 
-def test_difference_quotient_uses_the_three_formulas():
-    f, x, h = np.sin, 0.7, 1e-3
-    assert np.isclose(fe.difference_quotient(f, x, h, "forward"), (f(x + h) - f(x)) / h, rtol=1e-12)
-    assert np.isclose(fe.difference_quotient(f, x, h, "backward"), (f(x) - f(x - h)) / h, rtol=1e-12)
-    assert np.isclose(fe.difference_quotient(f, x, h, "central"), (f(x + h) - f(x - h)) / (2 * h), rtol=1e-12)
-
-
 @pytest.mark.parametrize("f, df, x", [(np.exp, np.exp, 1.0), (np.sin, np.cos, 1.0), (np.log, lambda t: 1 / t, 2.0)])
 def test_fitted_slopes_are_the_orders(f, df, x):
     hs = fe.default_steps(-6, -1, per_decade=10)

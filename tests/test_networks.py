@@ -2,18 +2,9 @@
 
 import numpy as np
 import pytest
+from reference import centred_gradient
 
 from nablakit import networks as nw
-
-
-def centred_gradient(f, theta, h=1e-6):
-    """Independent reference: a plain centred-difference loop."""
-    g = np.zeros_like(theta)
-    for i in range(theta.size):
-        e = np.zeros_like(theta)
-        e[i] = h
-        g[i] = (f(theta + e) - f(theta - e)) / (2 * h)
-    return g
 
 
 @pytest.fixture(scope="module")

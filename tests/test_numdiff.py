@@ -7,6 +7,7 @@ import sympy as sp
 from nablakit.numdiff import (
     backward_difference,
     central_difference,
+    difference_quotient,
     forward_difference,
     numerical_gradient,
     numerical_hessian,
@@ -148,3 +149,10 @@ def f_sum(v):
 def test_bad_input(call, exc, match):
     with np.errstate(divide="ignore", invalid="ignore"), pytest.raises(exc, match=match):
         call()
+
+
+def test_difference_quotient_uses_the_three_formulas():
+    f, x, h = np.sin, 0.7, 1e-3
+    assert np.isclose(difference_quotient(f, x, h, "forward"), (f(x + h) - f(x)) / h, rtol=1e-12)
+    assert np.isclose(difference_quotient(f, x, h, "backward"), (f(x) - f(x - h)) / h, rtol=1e-12)
+    assert np.isclose(difference_quotient(f, x, h, "central"), (f(x + h) - f(x - h)) / (2 * h), rtol=1e-12)

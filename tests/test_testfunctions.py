@@ -13,30 +13,7 @@ from nablakit.testfunctions import (
     rosenbrock,
     saddle,
 )
-
-try:
-    from nablakit.numdiff import numerical_gradient, numerical_hessian
-except ImportError:  # numdiff is written in parallel; a centred-difference stand-in
-
-    def numerical_gradient(f, x, h=1e-5):
-        x = np.asarray(x, dtype=float)
-        g = np.empty_like(x)
-        for i in range(x.size):
-            e = np.zeros_like(x)
-            e.flat[i] = h
-            g.flat[i] = (f(x + e) - f(x - e)) / (2 * h)
-        return g
-
-    def numerical_hessian(f, x, h=1e-4):
-        x = np.asarray(x, dtype=float)
-        H = np.empty((x.size, x.size))
-        for i in range(x.size):
-            for j in range(x.size):
-                ei, ej = np.zeros_like(x), np.zeros_like(x)
-                ei[i], ej[j] = h, h
-                H[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h * h)
-        return H
-
+from nablakit.numdiff import numerical_gradient, numerical_hessian
 
 ALL = [paraboloid(), saddle(), ravine(), ravine(kappa=100), rosenbrock(), rosenbrock(a=2.0, b=10.0), beale()]
 IDS = ["paraboloid", "saddle", "ravine10", "ravine100", "rosenbrock", "rosenbrock-a2-b10", "beale"]

@@ -222,15 +222,6 @@ def test_secant_explorer_validates_input():
         partials.secant_explorer(f01, h=5.0)
 
 
-def test_difference_quotient_definition():
-    for step in (0.5, 0.1, -0.1):
-        assert np.isclose(partials.difference_quotient(f01, 1.0, 1.0, step), 2.0 + step)
-        assert np.isclose(partials.difference_quotient(f01, 2.0, 0.0, step, axis="y"),
-                          (f01(2.0, step) - f01(2.0, 0.0)) / step)
-    with pytest.raises(ValueError, match="nonzero"):
-        partials.difference_quotient(f01, 1.0, 1.0, 0.0)
-
-
 def test_mixed_partials_figure_shows_slopes_minus_one_and_plus_one():
     before = len(plt.get_fignums())
     fig = partials.mixed_partials_figure(g_scalar)

@@ -7,9 +7,12 @@ the level set, i.e. perpendicular to the gradient.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from nablakit._validate import as_float_array, check_positive, check_unit
+from nablakit._validate import as_float, as_float_array, check_callable, check_choice, check_positive, check_unit
+from nablakit.numdiff import difference_quotient
 
 
 def unit_vector(v):
@@ -182,3 +185,90 @@ def level_tangent(grad, atol=1e-12):
     grad = as_float_array(grad, "grad", shape=(2,))
     ascent = steepest_ascent(grad, atol=atol)
     return None if ascent is None else np.array([-ascent[1], ascent[0]])
+
+
+def partial_difference_quotient(f, x0, y0, h, axis="x"):
+    """Difference quotient of ``f(x, y)`` in one coordinate, the other held fixed.
+
+    Only the chosen coordinate moves by ``h``: the limit definition of a
+    partial derivative before the limit (chapter 01's secant).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, y)`` returning a real number.
+    x0, y0 : float
+        The point.
+    h : float
+        Step, nonzero; a negative step approaches from the other side.
+    axis : {"x", "y"}, default "x"
+        The coordinate that moves.
+
+    Returns
+    -------
+    float
+        ``(f(x0 + h, y0) - f(x0, y0)) / h`` for ``axis="x"``, likewise in y.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable or a coordinate is not a number.
+    ValueError
+        If ``h`` is zero or not finite, or ``axis`` is not "x" or "y".
+
+    Examples
+    --------
+    >>> f = lambda x, y: x**2 * y
+    >>> round(partial_difference_quotient(f, 1.0, 1.0, 0.1), 12)  # (1.1**2 - 1) / 0.1 = 2 + 0.1
+    2.1
+    >>> partial_difference_quotient(f, 1.0, 3.0, 0.5, axis="y")
+    1.0
+    """
+    check_callable(f, "f")
+    check_choice(axis, "axis", ("x", "y"))
+    x0, y0, h = as_float(x0, "x0"), as_float(y0, "y0"), as_float(h, "h")
+    if h == 0:
+        raise ValueError("h must be nonzero; got 0")
+    along, start = ((lambda t: f(t, y0)), x0) if axis == "x" else ((lambda t: f(x0, t)), y0)
+    # (f(s + h) - f(s)) / h with h < 0 is exactly the backward quotient with step |h|.
+    return difference_quotient(along, start, abs(h), "forward" if h > 0 else "backward")
+
+
+def angle_between(a, b, *, degrees=True):
+    """Return the angle between two non-zero vectors.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Vectors of the same shape (flattened), neither all zero.
+    degrees : bool, default True
+        Degrees if True, radians otherwise.
+
+    Returns
+    -------
+    float
+        The angle in ``[0, 180]`` degrees (or ``[0, pi]``).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or a vector is zero.
+
+    Examples
+    --------
+    >>> round(angle_between([1, 0], [1, 1]), 6)
+    45.0
+    >>> angle_between([1, 0], [2, 0])
+    0.0
+    """
+    a = as_float_array(a, "a").ravel()
+    b = as_float_array(b, "b").ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same number of entries; got {a.size} and {b.size}")
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        raise ValueError("a and b must be non-zero: the zero vector has no direction")
+    ua, ub = a / na, b / nb
+    # Kahan's form: accurate also for nearly parallel vectors, where acos(cosine) is not.
+    angle = 2.0 * math.atan2(float(np.linalg.norm(ua - ub)), float(np.linalg.norm(ua + ub)))
+    return math.degrees(angle) if degrees else angle

@@ -25,6 +25,10 @@ How an exercise notebook uses it:
 - parts whose answer nablakit itself contains call
   :func:`reject_package_answer` first.
 
+Long on purpose: this is the exercises' whole checking vocabulary, one
+namespace (``checks.expect_close``, ``checks.hidden_tests``, ...) that every
+released notebook imports; about half of it is docstrings and examples.
+
 Examples
 --------
 >>> import numpy as np

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nablakit._validate import as_float_array, check_positive
+from nablakit._validate import as_float, as_float_array, check_count, check_positive
 from nablakit.losses import sigmoid
-from nablakit.training import _check_count
 
 CRITICAL_POINT_TYPES = ("minimum", "maximum", "saddle", "degenerate")
 
@@ -224,11 +223,10 @@ def sigmoid_chain(depth, weight=1.0, bias=0.0, x0=0.0):
     >>> bool(np.all(sigmoid_chain(10)[1] <= 0.25 ** np.arange(10, -1, -1)))
     True
     """
-    depth = _check_count(depth, "depth")
-    weight = float(as_float_array(weight, "weight", ndim=0))
-    bias = float(as_float_array(bias, "bias", ndim=0))
+    depth = check_count(depth, "depth")
+    weight, bias = as_float(weight, "weight"), as_float(bias, "bias")
     a = np.empty(depth + 1)
-    a[0] = float(as_float_array(x0, "x0", ndim=0))
+    a[0] = as_float(x0, "x0")
     local = np.empty(depth)  # d a_k / d a_{k-1}
     for k in range(1, depth + 1):
         z = weight * a[k - 1] + bias
@@ -269,7 +267,7 @@ def scaled_rotation(rho, angle=0.5):
     True
     """
     rho = check_positive(rho, "rho")
-    angle = float(as_float_array(angle, "angle", ndim=0))
+    angle = as_float(angle, "angle")
     c, s = np.cos(angle), np.sin(angle)
     return rho * np.array([[c, -s], [s, c]])
 
@@ -307,7 +305,7 @@ def recurrence_grad_norms(W, T):
     W = as_float_array(W, "W", ndim=2)
     if W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square matrix; got shape {W.shape}")
-    T = _check_count(T, "T")
+    T = check_count(T, "T")
     norms = np.empty(T + 1)
     J = np.eye(W.shape[0])
     norms[T] = 1.0
@@ -373,7 +371,7 @@ def diagonal_quadratic_runs(curvatures, theta0, lr, steps, beta=0.0):
     if np.any(lr <= 0):
         raise ValueError("lr must be > 0 for every run")
     lr = np.broadcast_to(lr, lam.shape[:-1])[..., None]
-    steps = _check_count(steps, "steps")
+    steps = check_count(steps, "steps")
     beta = as_float_array(beta, "beta")
     if np.any((beta < 0) | (beta >= 1)):
         raise ValueError(f"beta must satisfy 0 <= beta < 1 for every run; got {beta}")

@@ -20,24 +20,19 @@ Three questions, each answered by a small pure function:
 
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
 
 from nablakit import networks, numdiff
-from nablakit._validate import as_float_array, check_callable, check_positive
+from nablakit._validate import as_float_array, check_callable, check_choice, check_count, check_positive, check_rng
 
 EPS = float(np.finfo(float).eps)
+#: :data:`nablakit.numdiff.METHODS` in the order the tables and figures list them.
 METHODS = ("forward", "backward", "central")
 ORDER = {"forward": 1, "backward": 1, "central": 2}
 #: Steps where truncation dominates for a smooth f of moderate size (used to fit slopes).
 TRUNCATION_RANGES = {"forward": (1e-6, 1e-2), "backward": (1e-6, 1e-2), "central": (1e-3, 1e-1)}
-
-
-def _check_method(method):
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
 
 
 def _check_steps(hs):
@@ -75,47 +70,9 @@ def default_steps(lo=-15.0, hi=-1.0, per_decade=10):
     """
     if not lo < hi:
         raise ValueError(f"lo must be smaller than hi; got lo={lo!r}, hi={hi!r}")
-    if isinstance(per_decade, bool) or not isinstance(per_decade, numbers.Integral) or per_decade < 1:
-        raise ValueError(f"per_decade must be a positive integer; got {per_decade!r}")
+    per_decade = check_count(per_decade, "per_decade", 1)
     count = int(round((hi - lo) * per_decade)) + 1
     return np.logspace(lo, hi, count)
-
-
-def difference_quotient(f, x, h, method):
-    """One finite-difference estimate of ``f'(x)`` with the formulas of :mod:`nablakit.numdiff`.
-
-    Parameters
-    ----------
-    f : callable
-        Scalar function of one scalar.
-    x : float
-        Where to differentiate.
-    h : float
-        Step, > 0.
-    method : {"forward", "backward", "central"}
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ValueError
-        If ``method`` is unknown or ``h`` is not positive.
-
-    Examples
-    --------
-    >>> bool(np.isclose(difference_quotient(np.sin, 0.0, 1e-5, "central"), 1.0))
-    True
-    """
-    _check_method(method)
-    h = check_positive(h, "h")
-    rule = {
-        "forward": numdiff.forward_difference,
-        "backward": numdiff.backward_difference,
-        "central": numdiff.central_difference,
-    }[method]
-    return float(rule(f, x, h=h))
 
 
 def error_curves(f, df, x, hs, methods=METHODS):
@@ -156,8 +113,8 @@ def error_curves(f, df, x, hs, methods=METHODS):
     x = float(as_float_array(x, "x", ndim=0))
     exact = float(df(x)) if callable(df) else float(df)
     for m in methods:
-        _check_method(m)
-    return {m: np.array([abs(difference_quotient(f, x, h, m) - exact) for h in hs]) for m in methods}
+        check_choice(m, "method", METHODS)
+    return {m: np.array([abs(numdiff.difference_quotient(f, x, h, m) - exact) for h in hs]) for m in methods}
 
 
 def fit_loglog_slope(hs, errors, h_range=None):
@@ -273,7 +230,7 @@ def rule_of_thumb_step(method, eps=EPS):
     >>> f"{rule_of_thumb_step('forward'):.1e}", f"{rule_of_thumb_step('central'):.1e}"
     ('1.5e-08', '6.1e-06')
     """
-    _check_method(method)
+    check_choice(method, "method", METHODS)
     eps = check_positive(eps, "eps")
     return eps ** (1.0 / (ORDER[method] + 1))
 
@@ -316,7 +273,7 @@ def error_model(hs, method, *, f_scale=1.0, derivative_scale=1.0, eps=EPS):
     >>> bool(np.allclose(trunc, 1e-8 / 6)), bool(np.allclose(rnd, EPS / 1e-4))
     (True, True)
     """
-    _check_method(method)
+    check_choice(method, "method", METHODS)
     hs = _check_steps(hs)
     f_scale = check_positive(f_scale, "f_scale")
     derivative_scale = check_positive(derivative_scale, "derivative_scale")
@@ -348,7 +305,7 @@ def optimal_step(method, *, f_scale=1.0, derivative_scale=1.0, eps=EPS):
     >>> f"{optimal_step('forward'):.1e}", f"{optimal_step('central'):.1e}"
     ('3.0e-08', '8.7e-06')
     """
-    _check_method(method)
+    check_choice(method, "method", METHODS)
     f_scale = check_positive(f_scale, "f_scale")
     derivative_scale = check_positive(derivative_scale, "derivative_scale")
     eps = check_positive(eps, "eps")
@@ -380,10 +337,9 @@ def fd_evaluation_count(n, method="central"):
     >>> fd_evaluation_count(10, "forward")
     11
     """
-    _check_method(method)
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}")
-    return 2 * int(n) if method == "central" else int(n) + 1
+    check_choice(method, "method", METHODS)
+    n = check_count(n, "n", 1)
+    return 2 * n if method == "central" else n + 1
 
 
 class CallCounter:
@@ -467,9 +423,8 @@ def gradient_cost_table(hidden_sizes, *, n_in=8, n_samples=32, seed=0, h=1e-5, r
     >>> rows[0]["n_params"], rows[0]["fd_evaluations"]
     (21, 42)
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer; got {repeats!r}")
-    rng = np.random.default_rng(seed)
+    repeats = check_count(repeats, "repeats", 1)
+    rng = check_rng(seed)
     X = rng.normal(size=(n_samples, n_in))
     y = np.sin(X.sum(axis=1))
     rows = []

@@ -15,30 +15,13 @@ Landscape of Neural Nets*) through a network's parameter vector.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from nablakit._validate import as_float_array, check_callable, check_rng
-
-
-def _check_limits(lim, name):
-    lim = as_float_array(lim, name, shape=(2,))
-    if not lim[0] < lim[1]:
-        raise ValueError(f"{name} must be (low, high) with low < high; got {tuple(lim.tolist())}")
-    return lim
-
-
-def _check_n(n):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"n must be an integer; got {type(n).__name__}")
-    if n < 2:
-        raise ValueError(f"n must be >= 2 grid points per axis; got {n}")
-    return int(n)
+from nablakit._validate import as_float_array, check_callable, check_count, check_interval, check_rng
 
 
 def _grid(xlim, ylim, n):
-    xlim, ylim, n = _check_limits(xlim, "xlim"), _check_limits(ylim, "ylim"), _check_n(n)
+    xlim, ylim, n = check_interval(xlim, "xlim"), check_interval(ylim, "ylim"), check_count(n, "n", 2)
     return np.meshgrid(np.linspace(xlim[0], xlim[1], n), np.linspace(ylim[0], ylim[1], n))
 
 

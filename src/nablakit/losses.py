@@ -8,24 +8,9 @@ rounded result, so it is silenced on purpose.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from nablakit._validate import as_float_array
-
-
-def _design(X, y, w):
-    X = as_float_array(X, "X", ndim=2)
-    y = as_float_array(y, "y", shape=(X.shape[0],))
-    w = as_float_array(w, "w", shape=(X.shape[1],))
-    return X, y, w
-
-
-def _lam(lam):
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a finite number >= 0; got {lam!r}")
-    return float(lam)
+from nablakit._validate import as_float_array, check_design, check_nonnegative
 
 
 def sigmoid(z):
@@ -90,7 +75,7 @@ def mse(X, y, w):
     >>> mse([[1.0, 0.0], [0.0, 1.0]], [1.0, 1.0], [1.0, 3.0])
     2.0
     """
-    X, y, w = _design(X, y, w)
+    X, y, w = check_design(X, y, w)
     return float(np.mean((X @ w - y) ** 2))
 
 
@@ -116,12 +101,12 @@ def mse_grad(X, y, w):
     >>> mse_grad([[1.0, 0.0], [0.0, 1.0]], [1.0, 1.0], [1.0, 3.0])
     array([0., 2.])
     """
-    X, y, w = _design(X, y, w)
+    X, y, w = check_design(X, y, w)
     return 2.0 / X.shape[0] * X.T @ (X @ w - y)
 
 
 def _labels(w, X, y):
-    X, y, w = _design(X, y, w)
+    X, y, w = check_design(X, y, w)
     if np.any((y < 0) | (y > 1)):
         raise ValueError("y must hold labels in [0, 1] (0/1 classes or probabilities)")
     return X, y, w
@@ -361,7 +346,7 @@ def l2_penalty(w, lam):
     >>> l2_penalty([3.0, 4.0], 0.1)
     1.25
     """
-    w, lam = as_float_array(w, "w"), _lam(lam)
+    w, lam = as_float_array(w, "w"), check_nonnegative(lam, "lam")
     return 0.5 * lam * float(np.sum(w**2))
 
 
@@ -389,5 +374,5 @@ def l2_grad(w, lam):
     >>> l2_grad([3.0, 4.0], 0.5)
     array([1.5, 2. ])
     """
-    w, lam = as_float_array(w, "w"), _lam(lam)
+    w, lam = as_float_array(w, "w"), check_nonnegative(lam, "lam")
     return lam * w

@@ -25,20 +25,13 @@ surface slices need.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from nablakit._validate import as_float_array
+from nablakit._validate import as_float_array, check_choice, check_count, check_rng
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 ACTIVATIONS = ("tanh", "sigmoid")
 LOSSES = ("mse", "cross_entropy")
-
-
-def _check_choice(value, name, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
 def _check_params(params):
@@ -96,7 +89,7 @@ def _forward(params, X, activation):
     X = as_float_array(X, "X", ndim=2)
     if X.shape[1] != W1.shape[0]:
         raise ValueError(f"X must have {W1.shape[0]} columns (n_in of W1); got shape {X.shape}")
-    _check_choice(activation, "activation", ACTIVATIONS)
+    check_choice(activation, "activation", ACTIVATIONS)
     H, dH_dZ1 = _activation(X @ W1 + b1, activation)
     return X, H, dH_dZ1, H @ W2 + b2
 
@@ -129,10 +122,10 @@ def init_mlp(n_in, n_hidden, n_out, rng):
 
     Raises
     ------
-    ValueError
-        If a size is not a positive integer.
     TypeError
-        If ``rng`` is neither a Generator nor an int.
+        If a size is not an integer, or ``rng`` is neither a Generator nor an int.
+    ValueError
+        If a size is less than 1.
 
     Examples
     --------
@@ -140,13 +133,9 @@ def init_mlp(n_in, n_hidden, n_out, rng):
     >>> {k: v.shape for k, v in p.items()}
     {'W1': (3, 4), 'b1': (4,), 'W2': (4, 2), 'b2': (2,)}
     """
-    for name, n in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"{name} must be a positive integer; got {n!r}")
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        rng = np.random.default_rng(int(rng))
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy Generator or an int seed; got {type(rng).__name__}")
+    n_in, n_hidden, n_out = (check_count(n, name, 1) for n, name in
+                             ((n_in, "n_in"), (n_hidden, "n_hidden"), (n_out, "n_out")))
+    rng = check_rng(rng)
     return {
         "W1": rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_in, n_hidden)),
         "b1": np.zeros(n_hidden),
@@ -222,7 +211,7 @@ def mlp_loss(params, X, y, *, activation="tanh", loss="mse"):
     >>> bool(np.isclose(mlp_loss(p2, X, [0, 3], loss="cross_entropy"), np.log(4)))
     True
     """
-    _check_choice(loss, "loss", LOSSES)
+    check_choice(loss, "loss", LOSSES)
     X, _, _, out = _forward(params, X, activation)
     Y = _targets(y, X.shape[0], out.shape[1], loss)
     if loss == "mse":
@@ -270,7 +259,7 @@ def mlp_grads(params, X, y, *, activation="tanh", loss="mse"):
     >>> bool(np.isclose(g["W1"][0, 0], fd, atol=1e-8))
     True
     """
-    _check_choice(loss, "loss", LOSSES)
+    check_choice(loss, "loss", LOSSES)
     X, H, dH_dZ1, out = _forward(params, X, activation)
     m, n_out = out.shape
     Y = _targets(y, m, n_out, loss)

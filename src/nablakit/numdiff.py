@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nablakit._validate import as_float_array, check_callable, check_positive
+from nablakit._validate import as_float, as_float_array, check_callable, check_choice, check_positive
 
 METHODS = ("central", "forward", "backward")
 
@@ -28,7 +28,7 @@ def _value(f, x, where):
 
 def _difference(f, x, h, kind):
     check_callable(f, "f")
-    x, h = float(as_float_array(x, "x", ndim=0)), check_positive(h, "h")
+    x, h = as_float(x, "x"), check_positive(h, "h")
     up = _value(f, x + h, f"at x + h = {x + h}") if kind != "backward" else None
     down = _value(f, x - h, f"at x - h = {x - h}") if kind != "forward" else None
     if kind == "central":
@@ -138,6 +138,45 @@ def _shifted(x, steps):
     return xp
 
 
+def difference_quotient(f, x, h, method="central"):
+    """One difference quotient of ``f`` at ``x``, by the formula ``method`` names.
+
+    The three formulas of :func:`forward_difference`,
+    :func:`backward_difference` and :func:`central_difference` behind one
+    name, for code that compares them (chapter 06's error curves, the
+    secant of chapter 01).
+
+    Parameters
+    ----------
+    f : callable
+        Function of one real variable returning a real number.
+    x : float
+        Where to differentiate.
+    h : float
+        Step, > 0.
+    method : {"central", "forward", "backward"}, default "central"
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable or ``x`` is not a number.
+    ValueError
+        If ``method`` is unknown, ``h <= 0`` or a value is not finite.
+
+    Examples
+    --------
+    >>> difference_quotient(lambda t: t**2, 1.0, 0.5, "forward")   # (1.5**2 - 1) / 0.5
+    2.5
+    >>> difference_quotient(lambda t: t**2, 1.0, 0.5, "central")
+    2.0
+    """
+    return _difference(f, x, h, check_choice(method, "method", METHODS))
+
+
 def numerical_gradient(f, x, h=1e-5, method="central"):
     """Gradient of a scalar function by finite differences, one coordinate at a time.
 
@@ -176,8 +215,7 @@ def numerical_gradient(f, x, h=1e-5, method="central"):
     check_callable(f, "f")
     x = as_float_array(x, "x")
     h = check_positive(h, "h")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    check_choice(method, "method", METHODS)
     f0 = None if method == "central" else _value(f, x.copy(), "at x")
     grad = np.empty_like(x)
     for i in range(x.size):

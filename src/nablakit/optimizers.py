@@ -25,38 +25,19 @@ Update rules (``g`` is the gradient, state vectors start at zero)::
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from nablakit._validate import as_float_array, check_callable, check_positive, check_rng
+from nablakit._validate import (
+    as_float_array,
+    check_callable,
+    check_count,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+    check_rng,
+)
 
 DIVERGENCE_LIMIT = 1e12
-
-
-def _check_steps(steps):
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise TypeError(f"steps must be an integer; got {type(steps).__name__}")
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0; got {steps}")
-    return int(steps)
-
-
-def _check_fraction(value, name):
-    """A decay rate in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must satisfy 0 <= {name} < 1; got {value!r}")
-    return float(value)
-
-
-def _check_nonnegative(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-    return float(value)
 
 
 def _run(grad, theta0, lr, steps, make_step):
@@ -68,7 +49,7 @@ def _run(grad, theta0, lr, steps, make_step):
     check_callable(grad, "grad")
     theta = as_float_array(theta0, "theta0", ndim=1)
     lr = check_positive(lr, "lr")
-    steps = _check_steps(steps)
+    steps = check_count(steps, "steps")
     n = theta.size
 
     def gradient_at(point):
@@ -170,7 +151,7 @@ def momentum(grad, theta0, lr, steps, beta=0.9):
     >>> path[:, 0].tolist()  # steps of 1, then 1 + 0.5
     [0.0, -1.0, -2.5]
     """
-    beta = _check_fraction(beta, "beta")
+    beta = check_fraction(beta, "beta")
     v = None
 
     def step(th, g, t, lr):
@@ -220,7 +201,7 @@ def nesterov(grad, theta0, lr, steps, beta=0.9):
     >>> bool(np.linalg.norm(path[-1]) < 1e-3)
     True
     """
-    beta = _check_fraction(beta, "beta")
+    beta = check_fraction(beta, "beta")
     v = None
 
     def step(th, g, t, lr):
@@ -273,7 +254,7 @@ def rmsprop(grad, theta0, lr, steps, rho=0.9, eps=1e-8):
     >>> np.allclose(path[1], [-0.1, -0.1])  # the same step size in both coordinates
     True
     """
-    rho = _check_fraction(rho, "rho")
+    rho = check_fraction(rho, "rho")
     eps = check_positive(eps, "eps")
     s = 0.0
 
@@ -334,8 +315,8 @@ def adam(grad, theta0, lr, steps, beta1=0.9, beta2=0.999, eps=1e-8):
     >>> np.allclose(path[1], [-0.01, 0.01])  # step ~ lr whatever the gradient's size
     True
     """
-    beta1 = _check_fraction(beta1, "beta1")
-    beta2 = _check_fraction(beta2, "beta2")
+    beta1 = check_fraction(beta1, "beta1")
+    beta2 = check_fraction(beta2, "beta2")
     eps = check_positive(eps, "eps")
     m = v = 0.0
 
@@ -397,7 +378,7 @@ def noisy_gd(grad, theta0, lr, steps, noise_std, rng):
     >>> bool(abs(noisy[-1, 1]) > 1)  # pushed off it along th2
     True
     """
-    noise_std = _check_nonnegative(noise_std, "noise_std")
+    noise_std = check_nonnegative(noise_std, "noise_std")
     rng = check_rng(rng)
 
     def step(th, g, t, lr):

@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 from matplotlib.axes import Axes
 
-from nablakit._validate import as_float_array
+from nablakit._validate import as_float_array, check_positive
 
 #: Okabe & Ito (2008) colours, distinguishable with the common colour-vision deficiencies.
 PALETTE = {
@@ -187,9 +187,7 @@ def gradient_quiver(ax, points, vectors, *, color=PALETTE["vermillion"], normali
         vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
     kwargs = {"angles": "xy", "color": color}
     if scale is not None:
-        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not np.isfinite(scale) or scale <= 0:
-            raise ValueError(f"scale must be a finite number > 0 or None; got {scale!r}")
-        kwargs.update(scale_units="xy", scale=float(scale))
+        kwargs.update(scale_units="xy", scale=check_positive(scale, "scale"))
     return ax.quiver(points[:, 0], points[:, 1], vectors[:, 0], vectors[:, 1], **kwargs)
 
 

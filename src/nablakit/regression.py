@@ -9,16 +9,19 @@ the data and runs full-batch and mini-batch descent for the widgets.
 The last three functions take the gradient with respect to the *input* of a
 small logistic model: its saliency, and a one-step sign-of-gradient change of
 the input.
+
+Long on purpose: chapter 05 and its widgets use it as one ``regression``
+namespace; about two thirds of its lines are docstrings with examples.
 """
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from nablakit._validate import as_float_array, check_positive
+from nablakit._validate import as_float_array, check_count, check_design, check_positive
+from nablakit.depth import max_stable_lr
 from nablakit.losses import mse, mse_grad, sigmoid
 from nablakit.optimizers import gradient_descent
 
@@ -37,23 +40,6 @@ __all__ = [
     "logistic_loss_input_gradient",
     "sign_gradient_step",
 ]
-
-
-def _check_count(value, name, *, low=0, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; got {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        upper = "" if high is None else f" and <= {high}"
-        raise ValueError(f"{name} must be >= {low}{upper}; got {value}")
-    return int(value)
-
-
-def _check_data(X, y):
-    X = as_float_array(X, "X", ndim=2)
-    y = as_float_array(y, "y", ndim=1)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have one entry per row of X ({X.shape[0]}); got {y.shape[0]}")
-    return X, y
 
 
 def _start(w0, n):
@@ -121,8 +107,8 @@ def make_regression(m=40, seed=0, noise=0.5):
     >>> bool(np.all(X[:, 0] == 1.0))
     True
     """
-    m = _check_count(m, "m", low=2)
-    seed = _check_count(seed, "seed")
+    m = check_count(m, "m", 2)
+    seed = check_count(seed, "seed")
     noise = check_positive(noise, "noise")
     rng = np.random.default_rng(seed)
     x = rng.normal(1.0, 1.0, size=m)
@@ -156,7 +142,7 @@ def least_squares(X, y):
     >>> np.allclose(least_squares(X, [1.0, 3.0, 5.0]), [1.0, 2.0])
     True
     """
-    X, y = _check_data(X, y)
+    X, y = check_design(X, y)
     w, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
     if rank < X.shape[1]:
         raise ValueError(f"X must have independent columns; got rank {rank} for {X.shape[1]} columns")
@@ -200,6 +186,8 @@ def hessian_eigenvalues(X):
 def stable_learning_rate(X):
     """The critical step ``2 / lambda_max`` of gradient descent on the MSE.
 
+    This is :func:`nablakit.depth.max_stable_lr` of :func:`mse_hessian`.
+
     Along the Hessian's top eigenvector a step of size ``lr`` multiplies the
     error by ``1 - lr * lambda_max``, whose size is below 1 exactly when
     ``lr < 2 / lambda_max``; above it the error grows at every step.
@@ -223,10 +211,10 @@ def stable_learning_rate(X):
     >>> stable_learning_rate([[1.0, 0.0], [0.0, 2.0]])
     0.5
     """
-    lam = float(hessian_eigenvalues(X)[-1])
-    if lam <= 0.0:
+    X = as_float_array(X, "X", ndim=2)
+    if not X.any():
         raise ValueError("X must not be all zeros: the MSE has no curvature then")
-    return 2.0 / lam
+    return max_stable_lr(mse_hessian(X))
 
 
 def excess_loss(X, path, w_star):
@@ -312,9 +300,9 @@ def gd_run(X, y, lr, steps, w0=None):
     >>> bool(gd_run(X, y, 1.1 * lr, 100).excess[-1] > 1e3)
     True
     """
-    X, y = _check_data(X, y)
+    X, y = check_design(X, y)
     lr = check_positive(lr, "lr")
-    steps = _check_count(steps, "steps")
+    steps = check_count(steps, "steps")
     w = _start(w0, X.shape[1])
     path = gradient_descent(lambda v: mse_grad(X, y, v), w, lr, steps)
     return _run(X, y, np.asarray(path, dtype=float))
@@ -366,12 +354,12 @@ def sgd_run(X, y, lr, steps, batch_size, seed=0, w0=None):
     >>> np.allclose(sgd_run(X, y, 0.1, 20, 40).path, gd_run(X, y, 0.1, 20).path)
     True
     """
-    X, y = _check_data(X, y)
+    X, y = check_design(X, y)
     lr = check_positive(lr, "lr")
-    steps = _check_count(steps, "steps")
+    steps = check_count(steps, "steps")
     m = X.shape[0]
-    batch_size = _check_count(batch_size, "batch_size", low=1, high=m)
-    rng = np.random.default_rng(_check_count(seed, "seed"))
+    batch_size = check_count(batch_size, "batch_size", 1, m)
+    rng = np.random.default_rng(check_count(seed, "seed"))
     path = np.empty((steps + 1, X.shape[1]))
     path[0] = _start(w0, X.shape[1])
     for t in range(steps):
@@ -411,12 +399,12 @@ def minibatch_gradients(X, y, w, batch_size, draws=200, seed=0):
     >>> np.allclose(g, mse_grad(X, y, np.zeros(2)))
     True
     """
-    X, y = _check_data(X, y)
+    X, y = check_design(X, y)
     w = as_float_array(w, "w", shape=(X.shape[1],))
     m = X.shape[0]
-    batch_size = _check_count(batch_size, "batch_size", low=1, high=m)
-    draws = _check_count(draws, "draws", low=1)
-    rng = np.random.default_rng(_check_count(seed, "seed"))
+    batch_size = check_count(batch_size, "batch_size", 1, m)
+    draws = check_count(draws, "draws", 1)
+    rng = np.random.default_rng(check_count(seed, "seed"))
     out = np.empty((draws, X.shape[1]))
     for k in range(draws):
         rows = rng.choice(m, size=batch_size, replace=False)

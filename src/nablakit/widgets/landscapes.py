@@ -10,6 +10,9 @@ Static, one call per figure of the chapter: :func:`critical_points_figure`,
 :func:`saddle_escape_figure`, :func:`gradient_flow_figure`,
 :func:`gradient_norm_figure` and :func:`loss_slice_figure`. They take the
 numbers the notebook computed and only draw them.
+
+Long on purpose: one module per chapter, and chapter 08 has three live
+widgets and five figures.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ from matplotlib.ticker import NullLocator
 from nablakit import depth as dp
 from nablakit import optimizers as opt
 from nablakit import testfunctions as tfn
-from nablakit._validate import as_float_array, check_callable
+from nablakit._validate import as_float_array, check_callable, check_count
+from nablakit.convergence import first_settled
 from nablakit.landscape import grid_eval
 from nablakit.plotting import CYCLE, PALETTE, contour_plot
-from nablakit.training import _check_count, first_settled
 from nablakit.widgets._base import live_figure, new_figure
 
 __all__ = [
@@ -523,8 +526,8 @@ def depth_explorer(depth=20, max_depth=50):
     >>> np.allclose(app.artists["rho_0.9"].get_ydata(), [0.81, 0.9, 1.0])
     True
     """
-    max_depth = _check_count(max_depth, "max_depth", 1)
-    depth = _check_count(depth, "depth", 1, max_depth)
+    max_depth = check_count(max_depth, "max_depth", 1)
+    depth = check_count(depth, "depth", 1, max_depth)
     curves = {L: depth_curves(L) for L in range(1, max_depth + 1)}
 
     fig, ax = new_figure(figsize=(7.5, 4.4), layout="constrained")

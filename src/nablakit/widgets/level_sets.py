@@ -1,4 +1,4 @@
-"""Chapter 05 (Level sets): ellipses of quadratic forms and the gradient across them.
+"""Chapter 04 (Level sets): ellipses of quadratic forms and the gradient across them.
 
 For a symmetric positive definite ``A`` the level set ``x^T A x = c`` is an
 ellipse with axes along the eigenvectors of ``A`` and semi-axes
@@ -16,9 +16,9 @@ import numpy as np
 from nablakit._validate import as_float_array, check_positive
 from nablakit.calculus import level_tangent, unit_vector
 from nablakit.plotting import PALETTE
-from nablakit.training import angle_between  # re-exported: chapter 05 measures angles with it
+from nablakit.calculus import angle_between  # re-exported: chapter 04 measures angles with it
+from nablakit.level_sets import check_spd, quadratic_form, quadratic_level_curve, wavy_f, wavy_grad  # re-exported
 from nablakit.widgets._base import live_figure, new_figure
-from nablakit.widgets._plane import plane_points, value_like
 
 __all__ = [
     "EXAMPLE_MATRIX",
@@ -38,92 +38,6 @@ EXAMPLE_MATRIX = ((5.0, 2.0), (2.0, 2.0))
 
 #: The levels drawn by :func:`condition_number_explorer`.
 KAPPA_LEVELS = (0.25, 1.0, 2.25, 4.0)
-
-
-def check_spd(A, name="A"):
-    """Return ``A`` as a symmetric positive definite 2x2 float array, or raise.
-
-    Examples
-    --------
-    >>> check_spd([[2, 0], [0, 1]])
-    array([[2., 0.],
-           [0., 1.]])
-    """
-    A = as_float_array(A, name, shape=(2, 2))
-    if not np.allclose(A, A.T):
-        raise ValueError(f"{name} must be symmetric; got {A.tolist()}")
-    if np.linalg.eigvalsh(A)[0] <= 0:
-        raise ValueError(f"{name} must be positive definite (both eigenvalues > 0); got {A.tolist()}")
-    return A
-
-
-def quadratic_form(A, p):
-    """``p^T A p`` for a point or a stack of points.
-
-    Parameters
-    ----------
-    A : array_like of shape (2, 2)
-        The matrix.
-    p : array_like of shape (2,) or (2, ...)
-        Point(s); the first axis holds ``(x, y)``.
-
-    Returns
-    -------
-    float or ndarray of shape ``p.shape[1:]``
-
-    Examples
-    --------
-    >>> quadratic_form([[5, 2], [2, 2]], [0.0, 1.0])
-    2.0
-    """
-    A = as_float_array(A, "A", shape=(2, 2))
-    p = plane_points(p)
-    value = np.einsum("i...,ij,j...->...", p, A, p)
-    return value_like(value, p)
-
-
-def quadratic_level_curve(A, c, n=200):
-    """Points of the ellipse ``x^T A x = c`` for a symmetric positive definite ``A``.
-
-    With ``A = V diag(lambda) V^T`` the curve is
-    ``x(t) = sqrt(c) V diag(lambda**-0.5) (cos t, sin t)``, ``t`` in
-    ``[0, 2 pi]``: an ellipse with semi-axes ``sqrt(c / lambda_i)`` along the
-    eigenvectors.
-
-    Parameters
-    ----------
-    A : array_like of shape (2, 2)
-        Symmetric positive definite matrix.
-    c : float
-        The level, > 0.
-    n : int, default 200
-        Number of points (the first and last coincide, closing the curve).
-
-    Returns
-    -------
-    ndarray of shape (n, 2)
-
-    Raises
-    ------
-    ValueError
-        If ``A`` is not symmetric positive definite, ``c <= 0`` or ``n < 3``.
-
-    Examples
-    --------
-    >>> pts = quadratic_level_curve([[5, 2], [2, 2]], 3.0, n=50)
-    >>> pts.shape
-    (50, 2)
-    >>> np.allclose(quadratic_form([[5, 2], [2, 2]], pts.T), 3.0)
-    True
-    """
-    A = check_spd(A)
-    c = check_positive(c, "c")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 3:
-        raise ValueError(f"n must be an integer >= 3; got {n!r}")
-    lam, V = np.linalg.eigh(A)
-    t = np.linspace(0.0, 2.0 * np.pi, n)
-    circle = np.stack([np.cos(t), np.sin(t)])
-    return (np.sqrt(c) * V @ (circle / np.sqrt(lam)[:, None])).T
 
 
 def level_value_explorer(c=2.0, A=EXAMPLE_MATRIX, *, arrows=8, arrow_scale=0.1):
@@ -294,31 +208,6 @@ def condition_number_explorer(kappa=4.0, *, t0=np.pi / 4):
 
     return live_figure(fig, {"kappa": slider}, {"levels": levels, "point": point, "arrows": arrows,
                                                 "label": label}, update)
-
-
-def wavy_f(p):
-    """The non-quadratic example ``f(x, y) = sin(x) + cos(y)``.
-
-    Examples
-    --------
-    >>> wavy_f([0.0, 0.0])
-    1.0
-    """
-    p = plane_points(p)
-    value = np.sin(p[0]) + np.cos(p[1])
-    return value_like(value, p)
-
-
-def wavy_grad(p):
-    """Gradient ``(cos x, -sin y)`` of :func:`wavy_f`.
-
-    Examples
-    --------
-    >>> np.allclose(wavy_grad([0.0, np.pi / 2]), [1.0, -1.0])
-    True
-    """
-    p = plane_points(p)
-    return np.stack([np.cos(p[0]), -np.sin(p[1])])
 
 
 def gradient_contour_figure(points=((0.6, 0.9), (-1.0, 2.2), (2.2, -1.4), (-2.2, -0.5))):

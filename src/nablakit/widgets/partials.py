@@ -1,7 +1,7 @@
 """Chapter 01 (Partial derivatives): slices, secants and two warning examples.
 
-Pure helpers (:func:`difference_quotient`, :func:`slice_slopes`) compute;
-the factories only draw. Every factory takes the learner's own function
+The maths is :func:`nablakit.calculus.partial_difference_quotient` and
+:func:`nablakit.numdiff.numerical_gradient`; the factories only draw. Every factory takes the learner's own function
 ``f(x, y)``, so a notebook defines ``f`` once and can change it.
 """
 
@@ -11,14 +11,13 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib import patheffects
 
-from nablakit._validate import as_float_array, check_callable, check_positive
-from nablakit.numdiff import central_difference
+from nablakit._validate import as_float, as_float_array, check_callable, check_choice, check_interval, check_positive
+from nablakit.calculus import partial_difference_quotient
+from nablakit.numdiff import central_difference, numerical_gradient
 from nablakit.plotting import CMAP, PALETTE
 from nablakit.widgets._base import live_figure, new_figure
 
 __all__ = [
-    "difference_quotient",
-    "slice_slopes",
     "slice_explorer",
     "secant_explorer",
     "mixed_partials_figure",
@@ -27,15 +26,6 @@ __all__ = [
 
 _AXES = ("x", "y")
 _HALO = [patheffects.withStroke(linewidth=4, foreground="white")]  # keeps lines visible on dark colours
-
-
-def _scalar(value, name):
-    return float(as_float_array(value, name, ndim=0))
-
-
-def _check_axis(axis):
-    if axis not in _AXES:
-        raise ValueError(f"axis must be 'x' or 'y'; got {axis!r}")
 
 
 def _grid_values(f, xs, ys):
@@ -60,94 +50,6 @@ def _curve(f, ts, fixed, axis):
     if values is None or values.shape != ts.shape:
         values = np.array([float(f(a, b)) for a, b in zip(*args)])
     return values
-
-
-def difference_quotient(f, x0, y0, h, axis="x"):
-    """Forward difference quotient of ``f(x, y)`` in one coordinate.
-
-    Only the chosen coordinate moves by ``h``; the other one is held fixed,
-    which is the limit definition of a partial derivative before the limit.
-
-    Parameters
-    ----------
-    f : callable
-        ``f(x, y)`` returning a real number.
-    x0, y0 : float
-        The point.
-    h : float
-        Step, nonzero (negative steps approach from the other side).
-    axis : {"x", "y"}, default "x"
-        The coordinate that moves.
-
-    Returns
-    -------
-    float
-        ``(f(x0 + h, y0) - f(x0, y0)) / h`` for ``axis="x"``, likewise in y.
-
-    Raises
-    ------
-    ValueError
-        If ``h`` is zero or not finite, or ``axis`` is not "x" or "y".
-    TypeError
-        If ``f`` is not callable.
-
-    Examples
-    --------
-    >>> f = lambda x, y: x**2 * y
-    >>> difference_quotient(f, 1.0, 1.0, 0.1)  # (1.1**2 - 1) / 0.1 = 2 + 0.1
-    2.1...
-    >>> difference_quotient(f, 1.0, 3.0, 0.5, axis="y")
-    1.0
-    """
-    check_callable(f, "f")
-    _check_axis(axis)
-    x0, y0, h = _scalar(x0, "x0"), _scalar(y0, "y0"), _scalar(h, "h")
-    if h == 0:
-        raise ValueError("h must be nonzero; got 0")
-    base = float(f(x0, y0))
-    moved = float(f(x0 + h, y0)) if axis == "x" else float(f(x0, y0 + h))
-    return (moved - base) / h
-
-
-def slice_slopes(f, x0, y0, h=1e-5):
-    """Both partial derivatives of ``f(x, y)`` at a point, by centred differences.
-
-    ``df/dx`` is the slope of the slice ``x -> f(x, y0)`` at ``x0``, and
-    ``df/dy`` the slope of ``y -> f(x0, y)`` at ``y0``.
-
-    Parameters
-    ----------
-    f : callable
-        ``f(x, y)`` returning a real number.
-    x0, y0 : float
-        The point.
-    h : float, default 1e-5
-        Step of the centred differences, > 0.
-
-    Returns
-    -------
-    tuple of float
-        ``(df/dx, df/dy)`` at ``(x0, y0)``.
-
-    Raises
-    ------
-    ValueError
-        If ``h`` is not positive.
-    TypeError
-        If ``f`` is not callable.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> fx, fy = slice_slopes(lambda x, y: x**2 * y + np.sin(y), 1.0, 1.0)
-    >>> np.allclose([fx, fy], [2.0, 1.0 + np.cos(1.0)])
-    True
-    """
-    check_callable(f, "f")
-    x0, y0, h = _scalar(x0, "x0"), _scalar(y0, "y0"), check_positive(h, "h")
-    fx = central_difference(lambda t: f(t, y0), x0, h=h)
-    fy = central_difference(lambda t: f(x0, t), y0, h=h)
-    return fx, fy
 
 
 def slice_explorer(f, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), x0=1.0, y0=1.0, n=81):
@@ -191,8 +93,8 @@ def slice_explorer(f, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), x0=1.0, y0=1.0, n=8
     True
     """
     check_callable(f, "f")
-    (x_lo, x_hi), (y_lo, y_hi) = _limits(xlim, "xlim"), _limits(ylim, "ylim")
-    x0, y0 = _scalar(x0, "x0"), _scalar(y0, "y0")
+    (x_lo, x_hi), (y_lo, y_hi) = check_interval(xlim, "xlim"), check_interval(ylim, "ylim")
+    x0, y0 = as_float(x0, "x0"), as_float(y0, "y0")
     if not (x_lo <= x0 <= x_hi and y_lo <= y0 <= y_hi):
         raise ValueError(f"the point ({x0}, {y0}) must lie inside xlim={xlim} and ylim={ylim}")
     xs, ys = np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n)
@@ -236,7 +138,7 @@ def slice_explorer(f, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), x0=1.0, y0=1.0, n=8
 
     def update(x0, y0):
         z0 = float(f(x0, y0))
-        fx, fy = slice_slopes(f, x0, y0)
+        fx, fy = numerical_gradient(lambda p: f(p[0], p[1]), [x0, y0])
         hline.set_ydata([y0, y0])
         vline.set_xdata([x0, x0])
         point.set_data([x0], [y0])
@@ -255,13 +157,6 @@ def slice_explorer(f, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), x0=1.0, y0=1.0, n=8
         "text_x": text_x, "text_y": text_y,
     }
     return live_figure(fig, sliders, artists, update)
-
-
-def _limits(lim, name):
-    lo, hi = as_float_array(lim, name, shape=(2,))
-    if not lo < hi:
-        raise ValueError(f"{name} must be (low, high) with low < high; got {tuple(lim)}")
-    return float(lo), float(hi)
 
 
 def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0, half_width=1.5):
@@ -307,8 +202,8 @@ def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0
     2.5
     """
     check_callable(f, "f")
-    _check_axis(axis)
-    x0, y0 = _scalar(x0, "x0"), _scalar(y0, "y0")
+    check_choice(axis, "axis", _AXES)
+    x0, y0 = as_float(x0, "x0"), as_float(y0, "y0")
     h_min, h_max, h = check_positive(h_min, "h_min"), check_positive(h_max, "h_max"), check_positive(h, "h")
     if not h_min <= h <= h_max:
         raise ValueError(f"h must lie in [h_min, h_max] = [{h_min}, {h_max}]; got {h}")
@@ -319,7 +214,7 @@ def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0
     ts = np.linspace(centre - half_width, centre + half_width, 201)
     gs = _curve(f, ts, y0 if axis == "x" else x0, axis)
     g0 = g(centre)
-    slope = slice_slopes(f, x0, y0)[0 if axis == "x" else 1]
+    slope = numerical_gradient(lambda p: f(p[0], p[1]), [x0, y0])[_AXES.index(axis)]
     fixed = f"y = {y0:g}" if axis == "x" else f"x = {x0:g}"
 
     fig, ax = new_figure(figsize=(7, 4.2), layout="constrained")
@@ -341,7 +236,7 @@ def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0
                                     description="step h", readout_format=".4f")
 
     def update(h):
-        quotient = difference_quotient(f, x0, y0, h, axis=axis)
+        quotient = partial_difference_quotient(f, x0, y0, h, axis=axis)
         moved.set_data([centre + h], [g(centre + h)])
         secant.set_ydata(g0 + quotient * (ts - centre))
         text.set_text(f"h = {h:.4f}\nquotient = {quotient:.5f}\nlimit    = {slope:.5f}")
