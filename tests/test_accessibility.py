@@ -31,11 +31,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from course_map import chapter_files  # noqa: E402
+
 import nablakit.widgets  # noqa: E402
 from nablakit.widgets import LiveFigure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "course").glob("[0-9][0-9]-*.ipynb"))
+CHAPTERS = chapter_files()
 CAPTION = "**Figure:**"
 # Rainbow-like maps mislead and are unreadable with colour-vision deficiencies.
 UNSAFE_CMAPS = ("jet", "rainbow", "hsv", "gist_rainbow", "nipy_spectral", "gist_ncar", "turbo", "Spectral")

@@ -1,4 +1,4 @@
-"""House style of the chapters, checked on the notebook files (no kernel needed).
+"""House style of every chapter found in course/, checked on the notebook files (no kernel needed).
 
 One title style, learning goals first, a summary with an "I can" checklist and
 the exact exercise folders last, a "**Figure:**" caption after every cell that
@@ -6,60 +6,58 @@ shows a figure, short code cells, and self-checks that name stored questions.
 """
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
+from course_map import CHAPTERS as TABLE
+from course_map import ROOT, chapter_files
 from nablakit.selfcheck import QUESTIONS
 
-ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "course").glob("[0-9][0-9]-*.ipynb"))
-TITLES = {
-    "00": "Welcome",
-    "01": "Partial derivatives",
-    "02": "The gradient vector",
-    "03": "The chain rule and backpropagation",
-    "04": "Directional derivatives",
-    "05": "Level sets",
-    "06": "Gradients in machine learning",
-    "07": "Finite differences",
-    "08": "Gradient checking",
-    "09": "Loss landscapes",
-    "10": "Gradients at training time",
-}
-EXERCISES = {
-    "01": ["ex01-partial-derivatives"],
-    "02": ["ex01-partial-derivatives", "ex02-gradient-geometry", "ex04-matrix-calculus"],
-    "03": ["ex11-backpropagation"],
-    "04": ["ex03-directional-derivatives"],
-    "05": ["ex02-gradient-geometry", "ex10-loss-landscape"],
-    "06": ["ex04-matrix-calculus", "ex05-linear-regression", "ex07-softmax-gradient"],
-    "07": ["ex06-gradient-checking"],
-    "08": ["ex06-gradient-checking", "ex07-softmax-gradient"],
-    "09": ["ex08-natural-gradient", "ex10-loss-landscape"],
-    "10": ["ex08-natural-gradient", "ex09-clipping-accumulation"],
-}
+CHAPTERS = chapter_files()
 # A code cell shows a figure when it ends by calling a factory or explorer.
 SHOWS_FIGURE = re.compile(r"(_figure|_explorer|_teaser)\(.*\)\s*$|^\w+_app\s*$")
 
 
 @pytest.fixture(scope="module", params=CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def chapter(request):
-    return request.param.name[:2], nbformat.read(request.param, as_version=4)
+    number = request.param.name.split("-")[0]
+    assert number in TABLE, f"chapter {number} is missing from the chapter table in tests/course_map.py"
+    return number, nbformat.read(request.param, as_version=4)
+
+
+def test_the_table_lists_exactly_the_chapters_in_course():
+    assert sorted(TABLE) == [p.name.split("-")[0] for p in CHAPTERS], "tests/course_map.py and course/ disagree"
+
+
+def readme_chapter_rows():
+    """(number, topic, exercise numbers) of each row of the README's chapter table."""
+    text = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| (\d{2,}) \| ([^|]+?) \| ([^|]+?) \|$", text, flags=re.M)
+    return [(n, topic, [] if ex.strip() in ("–", "-") else [int(e) for e in ex.split(",")]) for n, topic, ex in rows]
+
+
+def test_readme_chapter_table_matches_the_chapter_table():
+    rows = readme_chapter_rows()
+    assert [n for n, _, _ in rows] == sorted(TABLE), "the README's chapter table lists other chapters"
+    for number, topic, exercises in rows:
+        title, folders = TABLE[number]
+        assert topic.startswith(title), f"README row {number}: topic {topic!r} should start with {title!r}"
+        assert exercises == [int(f[2:4]) for f in folders], f"README row {number}: exercises {exercises}"
 
 
 def test_title_learning_goals_and_closing(chapter):
     number, nb = chapter
-    assert nb.cells[0].source.splitlines()[0] == f"# {number} · {TITLES[number]}"
+    assert nb.cells[0].source.splitlines()[0] == f"# {number} · {TABLE[number][0]}"
     head = "\n".join(c.source for c in nb.cells[:2])
     assert "## Learning goals" in head and "you will be able to" in head
     tail = "\n".join(c.source for c in nb.cells[-3:] if c.cell_type == "markdown")
     assert "## Summary" in tail and "### Check yourself" in tail
     assert len(re.findall(r"^- \[ \] I can", tail, flags=re.M)) >= 3, "an 'I can ...' checklist"
     assert "### Graded exercise" in tail
-    for folder in EXERCISES.get(number, ["ex01-partial-derivatives"]):
+    for folder in TABLE[number][1]:
         assert f"`exercises/{folder}/`" in tail, f"chapter {number} must point to exercises/{folder}/"
+    assert "`exercises/ex" in tail, f"chapter {number} must point to an exercise folder"
 
 
 def test_sections_are_numbered_in_order(chapter):

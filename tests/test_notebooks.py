@@ -1,14 +1,12 @@
 """Every chapter notebook runs headless, top to bottom, without errors or warnings."""
 
-from pathlib import Path
-
 import nbformat
 import pytest
 
+from course_map import chapter_files
 from notebook_runner import execute_notebook, problem_outputs
 
-ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "course").glob("[0-9][0-9]-*.ipynb"))
+CHAPTERS = chapter_files()
 SECONDS_PER_CHAPTER = 20
 
 

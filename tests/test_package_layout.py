@@ -9,9 +9,11 @@
 - No import cycles; every module sits on a "floor" one above its highest
   nablakit import (printed by ``python tests/test_package_layout.py``).
 - A module over 500 lines says why at its top ("Long on purpose: ...").
+- The README's contributor map names every module.
 """
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -123,6 +125,17 @@ def test_long_modules_say_why(path):
         assert "Long on purpose:" in doc, (
             f"{module_name(path)} has {lines} lines (> {MAX_LINES}): split it by topic, "
             "or say at its top why not ('Long on purpose: ...')")
+
+
+def test_readme_contributor_map_names_every_module():
+    readme = (SRC.parent / "README.md").read_text()
+    section = readme[readme.index("## For contributors"):]
+    rows = dict(re.findall(r"^\| `([\w/]+)` \| (.+) \|$", section, flags=re.M))
+    top = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__") + ["widgets/", "grading/"]
+    assert sorted(rows) == sorted(top), "the README's module table and src/nablakit/ disagree"
+    grading = [p.stem for p in (PACKAGE / "grading").glob("*.py") if not p.stem.startswith("_")]
+    missing = [m for m in grading if f"`{m}`" not in rows["grading/"]]
+    assert not missing, f"the README's grading/ row leaves out {missing}"
 
 
 if __name__ == "__main__":  # print the floors: python tests/test_package_layout.py

@@ -1,4 +1,4 @@
-"""Exercises 6-11 without nbgrader: the solution code is run in-process with ``exec``.
+"""Every exercise in solutions/ without nbgrader: the solution code is run in-process with ``exec``.
 
 - The instructor solution passes every visible and hidden check.
 - Every hidden check that draws random numbers is re-run with many other
@@ -19,28 +19,28 @@ import re
 import textwrap
 import time
 import warnings
-from pathlib import Path
-
 import matplotlib
 import nbformat
 import numpy as np
 import pytest
 
+from course_map import ROOT, exercise_names
 from exercise_cases import CASES
 from nablakit import checks
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-NAMES = [
-    "ex06-gradient-checking",
-    "ex07-softmax-gradient",
-    "ex08-natural-gradient",
-    "ex09-clipping-accumulation",
-    "ex10-loss-landscape",
-    "ex11-backpropagation",
-]
+NAMES = exercise_names()
+# Written before the layout rules below; a strict xfail turns red (XPASS) once one is brought in line,
+# so the entry is then removed. The seed sweep itself covers every exercise.
+OLDER_LAYOUT = {"ex01-partial-derivatives", "ex02-gradient-geometry", "ex03-directional-derivatives",
+                "ex04-matrix-calculus", "ex05-linear-regression"}
+SEVERAL_SEEDS = {"ex03-directional-derivatives", "ex05-linear-regression"}
+
+
+def names_except(older, reason):
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=reason)) if n in older else n for n in NAMES]
 HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS\n(.*?)^### END HIDDEN TESTS\n?", re.S | re.M)
 SEED = re.compile(r"default_rng\((\d+)\)")
 N_SEEDS = 40
@@ -95,7 +95,7 @@ def test_the_solution_passes_every_check(solved, name):
     assert not failed
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", names_except(SEVERAL_SEEDS, "a hidden block draws from two literal seeds"))
 def test_each_hidden_block_has_at_most_one_seed_and_most_have_one(name):
     seeded = 0
     for cell in graded_cells(name):
@@ -107,7 +107,7 @@ def test_each_hidden_block_has_at_most_one_seed_and_most_have_one(name):
     assert seeded >= len(graded_cells(name)) // 2
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", names_except(OLDER_LAYOUT, "hidden block follows the checks directly"))
 def test_three_visible_lines_separate_the_checks_from_the_hidden_block(name):
     """A failing check's traceback shows about three lines after it; they must not be hidden code."""
     for cell in graded_cells(name):
@@ -154,7 +154,8 @@ def case_list():
 def test_every_exercise_has_its_cases(name):
     entry = CASES.get(name)
     assert entry, f"tests/exercise_cases.py has no entry for {name}"
-    assert len(entry["wrong"]) >= 2 and entry["hardcoded"] and entry["imported"]
+    assert len(entry["wrong"]) >= 2 and entry["hardcoded"]
+    assert entry.get("imported") or "imported" in entry, "say 'imported': None where nablakit holds no answer"
 
 
 @pytest.mark.parametrize("name, kind, case", list(case_list()))
