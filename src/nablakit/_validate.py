@@ -39,7 +39,7 @@ import numbers
 import numpy as np
 
 
-def as_float_array(x, name, *, ndim=None, shape=None, allow_empty=False):
+def as_float_array(x, name, *, ndim=None, shape=None, allow_empty=False, finite=True):
     """Return ``x`` as a float ndarray, or raise a helpful error.
 
     Parameters
@@ -54,6 +54,9 @@ def as_float_array(x, name, *, ndim=None, shape=None, allow_empty=False):
         Required shape; ``None`` entries match any length.
     allow_empty : bool, default False
         Whether an array with no elements is accepted.
+    finite : bool, default True
+        Whether NaN and inf are refused (False where a diverging run may
+        legitimately pass them on, as in the test functions).
 
     Returns
     -------
@@ -91,9 +94,8 @@ def as_float_array(x, name, *, ndim=None, shape=None, allow_empty=False):
         if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
             want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
             raise ValueError(f"{name} must have shape {want}; got {arr.shape}")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    if finite and not np.isfinite(arr).all():
+        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"{name} must contain only finite values; got {arr[idx]} at index {idx}")
     return arr
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from nablakit._validate import as_float_array
 
 
-def plane_points(p, name="p"):
+def plane_points(p, name="p", *, finite=True):
     """Return ``p`` as a float array whose first axis has length 2, or raise.
 
     Examples
@@ -22,7 +22,7 @@ def plane_points(p, name="p"):
     ...
     ValueError: p must have length 2 along its first axis; got shape (3,)
     """
-    p = as_float_array(p, name)
+    p = as_float_array(p, name, finite=finite)
     if p.shape[:1] != (2,):
         raise ValueError(f"{name} must have length 2 along its first axis; got shape {p.shape}")
     return p

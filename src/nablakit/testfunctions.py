@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from nablakit._validate import as_float_array, check_positive
+from nablakit.plane import plane_points
 
 
 @dataclass(frozen=True)
@@ -72,26 +73,11 @@ class TestFunction:
         return self.f(theta)
 
 
-def _theta(theta):
-    """Return ``theta`` as a float array whose first axis has length 2."""
-    if isinstance(theta, (str, bytes)) or theta is None:
-        raise TypeError(f"theta must be a numeric array with first axis of length 2; got {type(theta).__name__}")
-    try:
-        arr = np.asarray(theta, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"theta must be a numeric array; got {type(theta).__name__}: {exc}") from None
-    if arr.ndim == 0 or arr.shape[0] != 2:
-        raise ValueError(
-            f"theta must have a first axis of length 2 (one point (2,) or a stack (2, ...)); got shape {arr.shape}"
-        )
-    return arr
-
-
 def _vectorised(rule):
     """Wrap a formula of ``(t1, t2)`` into a function of ``theta``; silence overflow."""
 
     def wrapped(theta):
-        t1, t2 = _theta(theta)
+        t1, t2 = plane_points(theta, "theta", finite=False)  # a diverging run may pass inf
         with np.errstate(over="ignore", invalid="ignore"):
             return rule(t1, t2)
 
