@@ -32,8 +32,10 @@ def micro_batch_slices(m, micro_batch):
 
     Raises
     ------
+    TypeError
+        If either number is not an integer.
     ValueError
-        If either number is not a positive integer.
+        If either number is less than 1.
 
     Examples
     --------
@@ -66,8 +68,10 @@ def accumulated_mse_gradient(X, y, w, micro_batch):
 
     Raises
     ------
+    TypeError
+        If ``micro_batch`` is not an integer.
     ValueError
-        If the shapes do not fit or ``micro_batch`` is not a positive integer.
+        If the shapes do not fit or ``micro_batch`` is less than 1.
 
     Examples
     --------
@@ -104,8 +108,10 @@ def equal_weight_mse_gradient(X, y, w, micro_batch):
 
     Raises
     ------
+    TypeError
+        If ``micro_batch`` is not an integer.
     ValueError
-        If the shapes do not fit or ``micro_batch`` is not a positive integer.
+        If the shapes do not fit or ``micro_batch`` is less than 1.
 
     Examples
     --------

@@ -43,8 +43,10 @@ def checkpoint_table(n_layers):
 
     Raises
     ------
+    TypeError
+        If ``n_layers`` is not an integer.
     ValueError
-        If ``n_layers`` is not a positive integer.
+        If ``n_layers`` is less than 1.
 
     Examples
     --------

@@ -212,8 +212,10 @@ def sigmoid_chain(depth, weight=1.0, bias=0.0, x0=0.0):
 
     Raises
     ------
+    TypeError
+        If ``depth`` is not an integer.
     ValueError
-        If ``depth`` is not a non-negative integer or a number is not finite.
+        If ``depth`` is negative or a number is not finite.
 
     Examples
     --------
@@ -293,8 +295,10 @@ def recurrence_grad_norms(W, T):
 
     Raises
     ------
+    TypeError
+        If ``T`` is not an integer.
     ValueError
-        If ``W`` is not square or ``T`` is not a non-negative integer.
+        If ``W`` is not square or ``T`` is negative.
 
     Examples
     --------
@@ -351,8 +355,10 @@ def diagonal_quadratic_runs(curvatures, theta0, lr, steps, beta=0.0):
 
     Raises
     ------
+    TypeError
+        If ``steps`` is not an integer.
     ValueError
-        On non-positive learning rates, ``beta`` outside ``[0, 1)`` or a bad ``steps``.
+        On non-positive learning rates, ``beta`` outside ``[0, 1)`` or a negative ``steps``.
 
     Examples
     --------

@@ -59,8 +59,10 @@ def default_steps(lo=-15.0, hi=-1.0, per_decade=10):
 
     Raises
     ------
+    TypeError
+        If ``per_decade`` is not an integer.
     ValueError
-        If ``lo >= hi`` or ``per_decade`` is not a positive integer.
+        If ``lo >= hi`` or ``per_decade`` is less than 1.
 
     Examples
     --------
@@ -414,8 +416,10 @@ def gradient_cost_table(hidden_sizes, *, n_in=8, n_samples=32, seed=0, h=1e-5, r
 
     Raises
     ------
+    TypeError
+        If ``repeats`` is not an integer.
     ValueError
-        If a size is not a positive integer.
+        If ``repeats`` is less than 1.
 
     Examples
     --------

@@ -81,6 +81,8 @@ def quadratic_level_curve(A, c, n=200):
 
     Raises
     ------
+    TypeError
+        If ``n`` is not an integer.
     ValueError
         If ``A`` is not symmetric positive definite, ``c <= 0`` or ``n < 3``.
 

@@ -53,9 +53,13 @@ def train_mlp(params, X, y, lr, steps, *, batch_size=None, rng=None, activation=
 
     Raises
     ------
+    TypeError
+        If ``steps`` or ``batch_size`` is not an integer, or ``rng`` is
+        neither a Generator nor an int.
     ValueError
-        On a non-positive ``lr``, a bad ``steps`` or ``batch_size``,
-        ``batch_size`` without ``rng``, or non-finite starting ``params``.
+        On a non-positive ``lr``, a negative ``steps``, a ``batch_size``
+        outside ``1..m``, ``batch_size`` without ``rng``, or non-finite
+        starting ``params``.
 
     Examples
     --------

@@ -225,8 +225,10 @@ def gaussian_gd_path(data, theta0, lr, steps):
 
     Raises
     ------
+    TypeError
+        If ``steps`` is not an integer.
     ValueError
-        On bad shapes, a non-positive ``lr`` or ``sigma0``.
+        On bad shapes, a non-positive ``lr`` or ``sigma0``, or a negative ``steps``.
 
     Examples
     --------

@@ -148,6 +148,8 @@ def float16_error_envelope(values, scale=1.0, per_bin=50):
 
     Raises
     ------
+    TypeError
+        If ``per_bin`` is not an integer.
     ValueError
         If ``values`` is not positive and increasing, or ``per_bin`` does not divide its length.
 
