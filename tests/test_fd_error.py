@@ -137,3 +137,7 @@ def test_format_cost_table_one_line_per_row():
         fields = line.split()
         assert int(fields[0]) == row["n_params"] and int(fields[1]) == row["fd_evaluations"]
         assert float(fields[2]) == pytest.approx(1e3 * row["fd_seconds"], abs=0.006)
+
+
+def test_methods_are_numdiffs_in_display_order():
+    assert sorted(fe.METHODS) == sorted(numdiff.METHODS) and fe.METHODS[-1] == "central"
