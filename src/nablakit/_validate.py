@@ -12,20 +12,17 @@ helpers, so the same mistake gives the same exception everywhere. The rule:
 
 Each message names the argument and what was received. The helpers:
 
-======================  ====================================================
-:func:`as_float_array`  numeric arrays (dimensions, shape, finite)
-:func:`as_float`        one finite real number
-:func:`check_positive`  a finite number > 0 (steps, rates, tolerances)
-:func:`check_nonnegative`  a finite number >= 0 (noise, penalties)
-:func:`check_fraction`  a rate in ``[0, 1)`` (momentum, decay)
-:func:`check_count`     an integer in a range (steps, sizes, seeds)
-:func:`check_interval`  a pair ``(low, high)`` with ``low < high``
-:func:`check_choice`    one of a few strings (``method``, ``activation``)
-:func:`check_callable`  a function
-:func:`check_design`    a data set ``X, y`` (and weights ``w``) that fit
-:func:`check_unit`      a unit vector
-:func:`check_rng`       a NumPy ``Generator`` or an int seed
-======================  ====================================================
+- :func:`as_float_array`: numeric arrays (dimensions, shape, finite values);
+  :func:`as_float`: one finite real number;
+- :func:`check_positive` (> 0: steps, rates, tolerances),
+  :func:`check_nonnegative` (>= 0: noise, penalties),
+  :func:`check_fraction` (in ``[0, 1)``: momentum, decay);
+- :func:`check_count`: an integer in a range (steps, sizes, seeds);
+- :func:`check_interval`: a pair ``(low, high)`` with ``low < high``;
+- :func:`check_choice`: one of a few strings (``method``, ``activation``);
+- :func:`check_design`: a data set ``X, y`` (and weights ``w``) that fit;
+- :func:`check_callable`, :func:`check_unit`, :func:`check_rng`: a
+  function, a unit vector, a NumPy ``Generator`` or an int seed.
 
 The module name starts with an underscore because it is not part of the
 course's vocabulary; its functions are public to the package, and modules

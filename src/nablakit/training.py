@@ -4,20 +4,17 @@
 exercises' hidden tests) every training-time helper under one short name.
 Nothing is defined here; each topic lives in its own module:
 
-==========================  ==================================================
-:mod:`nablakit.clipping`    :func:`global_norm`, :func:`clip_by_global_norm`,
-                            :func:`clip_by_value`
-:mod:`nablakit.calculus`    :func:`angle_between` (how far clipping turns)
-:mod:`nablakit.accumulation`  :func:`micro_batch_slices`,
-                            :func:`accumulated_mse_gradient`,
-                            :func:`equal_weight_mse_gradient`
-:mod:`nablakit.checkpointing`  :func:`checkpoint_table`
-:mod:`nablakit.precision`   float16 round trips, underflow and loss scaling
-:mod:`nablakit.natural_gradient`  the Gaussian log-likelihood, Fisher
-                            information, natural-gradient and GD paths
-:mod:`nablakit.convergence` :func:`steps_to_settle`, :func:`first_settled`
-:mod:`nablakit.mlp_training`  :func:`train_mlp`, :func:`mlp_loss_stack`
-==========================  ==================================================
+- :mod:`nablakit.clipping`: ``global_norm``, ``clip_by_global_norm``,
+  ``clip_by_value``; :mod:`nablakit.calculus`: ``angle_between`` (how far
+  clipping turns a gradient);
+- :mod:`nablakit.accumulation`: ``micro_batch_slices``,
+  ``accumulated_mse_gradient``, ``equal_weight_mse_gradient``;
+- :mod:`nablakit.checkpointing`: ``checkpoint_table``;
+- :mod:`nablakit.precision`: float16 round trips, underflow and loss scaling;
+- :mod:`nablakit.natural_gradient`: the Gaussian log-likelihood, Fisher
+  information, natural-gradient and GD paths;
+- :mod:`nablakit.convergence`: ``steps_to_settle``, ``first_settled``;
+- :mod:`nablakit.mlp_training`: ``train_mlp``, ``mlp_loss_stack``.
 
 New code imports from the topic module; this one only gathers them.
 """
