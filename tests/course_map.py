@@ -12,6 +12,8 @@ Adding a chapter: add its row here and to the README's table.
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CHAPTER_PATTERN = "[0-9][0-9]*-*.ipynb"
+EXERCISE_PATTERN = "ex[0-9][0-9]*-*"
 
 #: number -> (title as in the notebook's first line "# NN · Title", exercise folders the summary names)
 CHAPTERS = {
@@ -32,10 +34,10 @@ CHAPTERS = {
 
 def chapter_files():
     """Every chapter notebook, in reading order: ``course/NN-name.ipynb`` (two or more digits)."""
-    return sorted((ROOT / "course").glob("[0-9][0-9]*-*.ipynb"), key=lambda p: int(p.name.split("-")[0]))
+    return sorted((ROOT / "course").glob(CHAPTER_PATTERN), key=lambda p: int(p.name.split("-")[0]))
 
 
 def exercise_names():
     """Every exercise folder of ``solutions/`` (``exNN-name``), in order."""
-    found = [p.name for p in (ROOT / "solutions").glob("ex[0-9][0-9]*-*") if p.is_dir()]
+    found = [p.name for p in (ROOT / "solutions").glob(EXERCISE_PATTERN) if p.is_dir()]
     return sorted(found, key=lambda n: int(n[2:].split("-")[0]))

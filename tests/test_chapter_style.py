@@ -6,12 +6,13 @@ shows a figure, short code cells, and self-checks that name stored questions.
 """
 
 import re
+from fnmatch import fnmatch
 
 import nbformat
 import pytest
 
 from course_map import CHAPTERS as TABLE
-from course_map import ROOT, chapter_files
+from course_map import CHAPTER_PATTERN, EXERCISE_PATTERN, ROOT, chapter_files
 from nablakit.selfcheck import QUESTIONS
 
 CHAPTERS = chapter_files()
@@ -24,6 +25,12 @@ def chapter(request):
     number = request.param.name.split("-")[0]
     assert number in TABLE, f"chapter {number} is missing from the chapter table in tests/course_map.py"
     return number, nbformat.read(request.param, as_version=4)
+
+
+def test_new_chapters_and_exercises_are_found_by_their_names():
+    assert all(fnmatch(n, CHAPTER_PATTERN) for n in ("00-welcome.ipynb", "10-chain-rule.ipynb", "123-x-y.ipynb"))
+    assert not any(fnmatch(n, CHAPTER_PATTERN) for n in ("welcome.ipynb", "1-x.ipynb", "draft-10.ipynb"))
+    assert all(fnmatch(n, EXERCISE_PATTERN) for n in ("ex01-partial-derivatives", "ex11-backpropagation"))
 
 
 def test_the_table_lists_exactly_the_chapters_in_course():
