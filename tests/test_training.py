@@ -15,7 +15,7 @@ def test_every_name_comes_from_its_topic_module():
             assert obj.__module__ != "nablakit.training" and getattr(home, name) is obj, name
 
 
-def test_the_names_chapters_08_and_09_use_are_there():
+def test_the_names_the_chapters_use_are_there():
     used = {"train_mlp", "mlp_loss_stack", "clip_by_value", "clip_by_global_norm", "angle_between",
             "micro_batch_slices", "accumulated_mse_gradient", "equal_weight_mse_gradient", "checkpoint_table",
             "float16_roundtrip", "underflow_fraction", "overflow_fraction", "gaussian_loglik_grad",

@@ -7,7 +7,7 @@ Modules by topic (the README's contributor section has one line for each):
 - ``calculus``, ``plane``, ``level_sets``, ``symbolic``: directions,
   directional derivatives, level sets, sympy references.
 - ``losses``, ``regression``, ``networks``, ``mlp_training``: ML losses, the
-  chapter-05 regression problem, the small MLP and its training record.
+  regression problem of the ML chapter, the small MLP and its training record.
 - ``optimizers``, ``convergence``, ``testfunctions``, ``landscape``,
   ``depth``: optimisers as trajectories, settling times, 2-D test functions,
   grids and slices of a loss, curvature and depth.

@@ -191,7 +191,7 @@ def partial_difference_quotient(f, x0, y0, h, axis="x"):
     """Difference quotient of ``f(x, y)`` in one coordinate, the other held fixed.
 
     Only the chosen coordinate moves by ``h``: the limit definition of a
-    partial derivative before the limit (chapter 01's secant).
+    partial derivative before the limit (the secant of *Partial derivatives*).
 
     Parameters
     ----------

@@ -2,7 +2,7 @@
 
 :func:`checkpoint_table` counts the stored activations and the layer
 evaluations of three strategies (store all, sqrt(n) checkpoints, recompute
-all); chapter 09 tabulates and plots them.
+all); *Gradients at training time* tabulates and plots them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 :func:`clip_by_global_norm` keeps the direction of the whole gradient (all
 parameters scaled by one factor); :func:`clip_by_value` cuts each entry and
 can turn it; :func:`nablakit.calculus.angle_between` measures by how much.
-Chapter 09 and its widgets draw these numbers.
+*Gradients at training time* and its widgets draw these numbers.
 """
 
 from __future__ import annotations

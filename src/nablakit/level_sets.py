@@ -1,4 +1,4 @@
-"""Level sets of the chapter-04 examples: ellipses of quadratic forms, and a wavy function.
+"""Level sets of the course's examples: ellipses of quadratic forms, and a wavy function.
 
 For a symmetric positive definite ``A`` the level set ``x^T A x = c`` is an
 ellipse with axes along the eigenvectors of ``A`` and semi-axes

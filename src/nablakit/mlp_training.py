@@ -1,7 +1,7 @@
 """Training the small network of :mod:`nablakit.networks`, and its loss surface.
 
 :func:`train_mlp` runs (mini-batch) gradient descent and records the loss
-and the gradient norm at every step, the training diagnostic of chapter 08;
+and the gradient norm at every step, the training diagnostic of *Loss landscapes*;
 :func:`mlp_loss_stack` evaluates the loss at many parameter vectors at once
 for the loss-surface slices of :func:`nablakit.landscape.plane_slice`.
 """

@@ -143,8 +143,8 @@ def difference_quotient(f, x, h, method="central"):
 
     The three formulas of :func:`forward_difference`,
     :func:`backward_difference` and :func:`central_difference` behind one
-    name, for code that compares them (chapter 06's error curves, the
-    secant of chapter 01).
+    name, for code that compares them (the error curves of *Finite
+    differences*, the secant of *Partial derivatives*).
 
     Parameters
     ----------

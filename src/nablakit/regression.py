@@ -10,7 +10,7 @@ The last three functions take the gradient with respect to the *input* of a
 small logistic model: its saliency, and a one-step sign-of-gradient change of
 the input.
 
-Long on purpose: chapter 05 and its widgets use it as one ``regression``
+Long on purpose: its chapter and widgets use it as one ``regression``
 namespace; about two thirds of its lines are docstrings with examples.
 """
 

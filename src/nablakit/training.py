@@ -1,4 +1,4 @@
-"""Gradients at training time, in one namespace for chapters 08 and 09.
+"""Gradients at training time, in one namespace for the chapters.
 
 ``from nablakit import training as tr`` gives the chapters (and the
 exercises' hidden tests) every training-time helper under one short name.

@@ -6,7 +6,8 @@ the ``*_figure`` factories build the chapters' complete static figures
 (title, labelled axes, legend). :func:`fd_error_explorer` is the chapter 07
 live figure: an ``h`` slider moves a marker along precomputed error curves.
 
-Long on purpose: one module for the figures of chapters 06 and 07, which
+Long on purpose: one module for the figures of *Finite differences* and
+*Gradient checking*, which
 share the error-curve drawing.
 """
 

@@ -11,8 +11,8 @@ Static, one call per figure of the chapter: :func:`critical_points_figure`,
 :func:`gradient_norm_figure` and :func:`loss_slice_figure`. They take the
 numbers the notebook computed and only draw them.
 
-Long on purpose: one module per chapter, and chapter 08 has three live
-widgets and five figures.
+Long on purpose: one module per chapter, and *Loss landscapes* has three
+live widgets and five figures.
 """
 
 from __future__ import annotations

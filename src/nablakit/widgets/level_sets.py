@@ -16,7 +16,7 @@ import numpy as np
 from nablakit._validate import as_float_array, check_positive
 from nablakit.calculus import level_tangent, unit_vector
 from nablakit.plotting import PALETTE
-from nablakit.calculus import angle_between  # re-exported: chapter 04 measures angles with it
+from nablakit.calculus import angle_between  # re-exported: the chapter measures angles with it
 from nablakit.level_sets import check_spd, quadratic_form, quadratic_level_curve, wavy_f, wavy_grad  # re-exported
 from nablakit.widgets._base import live_figure, new_figure
 
