@@ -1,4 +1,4 @@
-"""Chapter 04 (Level sets): ellipses of quadratic forms and the gradient across them.
+"""Chapter 05 (Level sets): ellipses of quadratic forms and the gradient across them.
 
 For a symmetric positive definite ``A`` the level set ``x^T A x = c`` is an
 ellipse with axes along the eigenvectors of ``A`` and semi-axes
