@@ -274,9 +274,12 @@ QUESTIONS = {
         rtol=0.02,
     ),
     "07.best-exponent": Question(
-        expected=-5.1,
+        # The model's best centred step (3 eps)**(1/3) = 8.7e-6 for exp at 1, not one machine's measurement:
+        # the measured bottom depends on rounding (3e-6 to 9e-6), and atol=0.6 accepts that whole range.
+        expected=float(np.log10((3 * np.finfo(float).eps) ** (1 / 3))),
         hint="Move the slider left from 1e-3 until the blue dot stops falling.",
-        note="The bottom of the centred V is near 1e-5, close to eps**(1/3).",
+        note=("The bottom of the centred V is a little below 1e-5, close to eps**(1/3); exactly where depends "
+              "on your machine's rounding."),
         rtol=0.0,
         atol=0.6,
     ),
@@ -309,8 +312,10 @@ QUESTIONS = {
     ),
     "09.recurrence-factor": Question(
         expected=1.1**30,
-        hint="Each step back multiplies the gradient's size by the spectral norm; 30 steps multiply by it 30 times.",
-        note="1.1 ** 30 is about 17.4: a modest factor per step becomes a large one over many steps.",
+        hint=("For a scaled rotation each step back multiplies the gradient's size by exactly its spectral norm "
+              "(here equal to the spectral radius); 30 steps multiply by it 30 times."),
+        note=("1.1 ** 30 is about 17.4: a modest factor per step becomes a large one over many steps. For other "
+              "matrices the norm only bounds the factor; the spectral radius sets the long-run rate."),
         rtol=1e-4,
     ),
     "10.value-clip-angle": Question(
