@@ -236,7 +236,7 @@ def test_04_condition_number_angle():
 
 
 def test_04_flat_direction_factor_at_the_stable_step():
-    lam_min, lam_max = 1.0, 6.0
+    lam_min, lam_max = 2.0, 12.0  # the Hessian 2A's eigenvalues, not A's
     eta = 2 / lam_max
     assert 1 - eta * lam_min == pytest.approx(1 - 2 / (lam_max / lam_min))
     assert abs(1 - eta * lam_max) == pytest.approx(1.0)
@@ -531,4 +531,8 @@ def test_04_condition_number_widget_levels():
 def test_05_mse_check_is_around_1e_11(data):
     X, y = data
     result = check_gradient(lambda v: losses.mse(X, y, v), lambda v: losses.mse_grad(X, y, v), np.zeros(2))
-    assert 1e-12 < result.relative_error < 1e-10  # "a relative error around 1e-11"
+    # "of order 1e-11 or smaller": pure round-off (no truncation for a quadratic), so only an upper band,
+    # the model size eps |L| / (h |grad L|) ~ 3e-11 with a factor 3 to spare; the digits vary by machine
+    L, g = losses.mse(X, y, np.zeros(2)), losses.mse_grad(X, y, np.zeros(2))
+    model = np.finfo(float).eps * L / (1e-5 * np.linalg.norm(g))
+    assert model == pytest.approx(3e-11, rel=0.2) and result.relative_error < 3 * model
