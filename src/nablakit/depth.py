@@ -4,7 +4,8 @@ Pure NumPy helpers for chapter 09:
 
 - :func:`classify_critical_point` reads a Hessian's eigenvalues;
   :func:`max_stable_lr` and :func:`gd_contraction` give gradient descent's
-  stability limit ``2 / lambda_max`` and per-direction contraction on a quadratic.
+  stability limit ``2 / lambda_max`` and per-direction contraction on a quadratic;
+  :func:`best_step_size` and :func:`newton_step` give the second-order view of one step.
 - :func:`quadratic_gradient_flow` solves the gradient-flow ODE
   ``d theta / dt = -A theta`` exactly, to compare with gradient descent.
 - :func:`sigmoid_chain` and :func:`recurrence_grad_norms` show gradients
@@ -393,3 +394,91 @@ def diagonal_quadratic_runs(curvatures, theta0, lr, steps, beta=0.0):
             alive &= np.all(np.isfinite(theta) & (np.abs(theta) <= 1e12), axis=-1)
             paths[..., t, :] = np.where(alive[..., None], theta, np.nan)
     return paths
+
+
+def _gradient_and_hessian(g, H):
+    H = _square_symmetric(H)
+    g = as_float_array(g, "g", ndim=1)
+    if g.shape[0] != H.shape[0]:
+        raise ValueError(f"g has {g.shape[0]} entries but H is {H.shape[0]} x {H.shape[0]}")
+    if not np.all(np.isfinite(g)) or not np.all(np.isfinite(H)):
+        raise ValueError("g and H must be finite")
+    return g, H
+
+
+def best_step_size(g, H):
+    """Step size that minimises the second-order model of one gradient step.
+
+    Along the step ``theta - eps * g`` the second-order Taylor expansion is
+    ``L - eps * g^T g + eps**2 / 2 * g^T H g``; for ``g^T H g > 0`` it is
+    smallest at ``eps* = g^T g / g^T H g``. On a quadratic the model is exact.
+    Since ``g^T H g <= lambda_max g^T g``, ``eps* >= 1 / lambda_max``, and the
+    step lowers the loss exactly for ``0 < eps < 2 eps*``.
+
+    Parameters
+    ----------
+    g : array_like of shape (n,)
+        Gradient at the current point, not all zero.
+    H : array_like of shape (n, n)
+        Symmetric Hessian at the current point.
+
+    Returns
+    -------
+    float
+        ``g^T g / g^T H g``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, ``H`` is not symmetric, or the curvature
+        ``g^T H g`` along ``g`` is not positive (the model has no minimum).
+
+    Examples
+    --------
+    >>> best_step_size([-4.0, 20.0], [[2.0, 0.0], [0.0, 20.0]])   # 416 / 8032
+    0.05179282868525896
+    >>> best_step_size([1.0, 0.0], [[2.0, 0.0], [0.0, 20.0]])     # along an eigenvector: 1 / lambda
+    0.5
+    """
+    g, H = _gradient_and_hessian(g, H)
+    curvature = float(g @ H @ g)
+    if curvature <= 0:
+        raise ValueError(f"the curvature g^T H g along the gradient must be positive; it is {curvature:.3g}")
+    return float(g @ g) / curvature
+
+
+def newton_step(g, H):
+    """The Newton step ``d`` with ``H d = g``, so that ``theta - d`` minimises the quadratic model.
+
+    Parameters
+    ----------
+    g : array_like of shape (n,)
+        Gradient at the current point.
+    H : array_like of shape (n, n)
+        Symmetric, invertible Hessian at the current point. For a saddle
+        (eigenvalues of both signs) the step leads *to* the critical point,
+        not downhill.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``H^{-1} g``, computed by solving the linear system (never by
+        forming the inverse).
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, ``H`` is not symmetric or is singular.
+
+    Examples
+    --------
+    >>> theta = np.array([-2.0, 1.0])
+    >>> H = np.diag([2.0, 20.0])                # w1^2 + 10 w2^2, gradient H theta
+    >>> theta - newton_step(H @ theta, H)        # one step lands on the minimum
+    array([0., 0.])
+    """
+    g, H = _gradient_and_hessian(g, H)
+    try:
+        return np.linalg.solve(H, g)
+    except np.linalg.LinAlgError as err:
+        raise ValueError("H is singular: the Newton step is not defined") from err

@@ -310,6 +310,13 @@ QUESTIONS = {
         hint="The Hessian of w1**2 + 25 * w2**2 is diag(2, 50); the limit is 2 / lambda_max.",
         note="lambda_max = 50, so gradient descent needs eta < 2 / 50 = 0.04; at 0.04 exactly it oscillates forever.",
     ),
+    "09.adam-first-step": Question(
+        expected=(-1.9, 0.9),
+        hint=("At t = 1 the bias corrections give m_hat = g and v_hat = g**2, so each coordinate moves by "
+              "eta * g / |g| against the sign of its gradient."),
+        note=("(-1.9, 0.9): both coordinates move by 0.1, although the gradient is five times larger in w2. "
+              "Plain gradient descent would have moved w2 five times further than w1."),
+    ),
     "09.recurrence-factor": Question(
         expected=1.1**30,
         hint=("For a scaled rotation each step back multiplies the gradient's size by exactly its spectral norm "
