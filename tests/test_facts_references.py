@@ -102,3 +102,99 @@ def test_gradient_norm_rises_while_loss_falls():
     assert loss[[15, 146]] == pytest.approx([0.149, 0.092], abs=5e-4)   # stated to three decimals
     assert norm[[15, 146]] == pytest.approx([0.055, 0.073], abs=5e-4)
     assert norm[146] / norm[15] == pytest.approx(4 / 3, abs=0.03)   # "rises by a third"
+
+
+# ---- training time §4: bfloat16 against float16 (range versus precision)
+
+
+def test_bfloat16_against_float16_numbers():
+    from nablakit import training as tr
+    from nablakit.precision import BFLOAT16, bfloat16_roundtrip
+
+    f16 = np.finfo(np.float16)
+    assert float(f16.eps) == 2.0**-10 and f16.nmant == 10 and f16.nexp == 5
+    assert round(float(f16.eps), 3) == 0.001 and float(f16.max) == 65504.0
+    assert float(f16.smallest_normal) == pytest.approx(6.1e-5, rel=0.01)
+    assert BFLOAT16["eps"] == 2.0**-7 and round(BFLOAT16["eps"], 3) == 0.008
+    assert BFLOAT16["max"] == pytest.approx(3.4e38, rel=0.01)
+    assert BFLOAT16["smallest_normal"] == pytest.approx(1.2e-38, rel=0.02)
+    f32 = np.finfo(np.float32)
+    assert BFLOAT16["smallest_normal"] == float(f32.smallest_normal) and f32.nexp == 8   # float32's exponent
+    # the emulation against the format's own numbers
+    assert bfloat16_roundtrip([1 + 2.0**-7])[0] == 1 + 2.0**-7 and bfloat16_roundtrip([1 + 2.0**-9])[0] == 1.0
+    assert bfloat16_roundtrip([BFLOAT16["max"]])[0] == BFLOAT16["max"]
+    assert bfloat16_roundtrip([BFLOAT16["smallest_normal"]])[0] == BFLOAT16["smallest_normal"]
+    values = np.array([2e-8, 1e-3, 1.001, 60000.0])
+    half, brain = tr.float16_roundtrip(values), bfloat16_roundtrip(values)
+    assert half[0] == 0.0 and abs(half[2] - 1.001) < 3e-5 and round(half[2], 5) == 1.00098
+    assert round(brain[0] / 1e-8, 3) == 2.002 and brain[2] == 1.0 and brain[3] == 59904.0
+    assert half[3] == 60000.0
+
+
+def test_bfloat16_emulation_is_round_to_nearest_even():
+    from nablakit.precision import bfloat16_roundtrip
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=2000) * 10.0 ** rng.uniform(-30, 30, size=2000)
+    out = bfloat16_roundtrip(x)
+    x32 = x.astype(np.float32).astype(np.float64)
+    # a bfloat16 number has at most 8 significant bits
+    m, _ = np.frexp(out)
+    assert np.all((m * 2**8) == np.round(m * 2**8))
+    # and it is the nearest one to the float32 value: error at most half a spacing 2**(e - 8)
+    _, e = np.frexp(x32)
+    assert np.all(np.abs(out - x32) <= 2.0 ** (e - 8) / 2 * (1 + 1e-12))
+    assert bfloat16_roundtrip([1 + 2.0**-8])[0] == 1.0                       # a tie goes to the even neighbour
+    assert bfloat16_roundtrip([1 + 3 * 2.0**-8])[0] == 1 + 2 * 2.0**-7
+    with pytest.raises(ValueError, match="finite"):
+        bfloat16_roundtrip([np.inf])
+    with pytest.raises(ValueError, match="float32"):
+        bfloat16_roundtrip([1e39])
+
+
+# ---- training time §5: KL(p_theta || p_theta+delta) ~ 1/2 delta^T F delta
+
+
+def test_kl_is_half_the_fisher_quadratic_form():
+    from nablakit import training as tr
+    from nablakit.information import gaussian_kl, gaussian_pdf, kl_divergence
+
+    x = np.linspace(-5, 7, 24_001)
+    F = tr.gaussian_fisher(0.5)
+    assert np.allclose(F, np.diag([4.0, 8.0]))
+    ratios = []
+    for size in (0.1, 0.01, 0.001):
+        d = size * np.array([1.0, -0.5])
+        kl = kl_divergence(gaussian_pdf(x, 1.0, 0.5), gaussian_pdf(x, 1.0 + d[0], 0.5 + d[1]), x)
+        assert kl == pytest.approx(gaussian_kl(1.0, 0.5, 1.0 + d[0], 0.5 + d[1]), rel=1e-8)
+        ratios.append(kl / (0.5 * d @ F @ d))
+    assert [round(r, 4) for r in ratios] == [1.2205, 1.0192, 1.0019]
+    assert [round(ratios[0], 2), round(ratios[1], 3), round(ratios[2], 4)] == [1.22, 1.019, 1.0019]
+    gaps = np.array(ratios) - 1
+    assert np.all((gaps[:-1] / gaps[1:] > 8) & (gaps[:-1] / gaps[1:] < 12))   # "shrinks tenfold"
+
+
+def test_kl_symbolic_hessian_is_the_fisher():
+    import sympy as sp
+
+    mu, s, dm, ds = sp.symbols("mu sigma dmu dsigma", positive=True)
+    sq = s + ds
+    kl = sp.log(sq / s) + (s**2 + dm**2) / (2 * sq**2) - sp.Rational(1, 2)
+    H = sp.hessian(kl, (dm, ds)).subs({dm: 0, ds: 0})
+    assert sp.simplify(H - sp.diag(1 / s**2, 2 / s**2)) == sp.zeros(2, 2)
+
+
+def test_information_errors():
+    from nablakit.information import gaussian_kl, gaussian_pdf, kl_divergence
+
+    x = np.linspace(0, 1, 5)
+    with pytest.raises(ValueError, match="increasing"):
+        kl_divergence(np.ones(5), np.ones(5), x[::-1])
+    with pytest.raises(ValueError, match="infinite"):
+        kl_divergence(np.ones(5), np.zeros(5), x)
+    with pytest.raises(ValueError, match="negative"):
+        kl_divergence(-np.ones(5), np.ones(5), x)
+    with pytest.raises(ValueError):
+        gaussian_kl(0.0, -1.0, 0.0, 1.0)
+    with pytest.raises(ValueError):
+        gaussian_pdf(0.0, 0.0, 0.0)
