@@ -198,3 +198,22 @@ def test_information_errors():
         gaussian_kl(0.0, -1.0, 0.0, 1.0)
     with pytest.raises(ValueError):
         gaussian_pdf(0.0, 0.0, 0.0)
+
+
+# ---- welcome: the prerequisite self-test
+
+
+def test_prerequisite_self_test_answers():
+    import sympy as sp
+
+    x, h = sp.symbols("x h")
+    f = x**3
+    estimate = (f + h * sp.diff(f, x)).subs({x: 2, h: sp.Rational(1, 100)})
+    assert estimate == sp.Rational(812, 100) and QUESTIONS["00.taylor"].expected == pytest.approx(8.12)
+    true = f.subs(x, sp.Rational(201, 100))
+    assert float(true) == pytest.approx(8.120601) and float(true - estimate) == pytest.approx(3 * 2 * 0.01**2, rel=0.02)
+    A, v = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0])
+    assert tuple(A @ v) == QUESTIONS["00.matvec"].expected == (-1.0, -1.0)
+    assert tuple(A.T @ v) == QUESTIONS["00.transpose"].expected == (-2.0, -2.0)
+    for key in ("00.taylor", "00.matvec", "00.transpose"):
+        assert "To revise" in QUESTIONS[key].hint

@@ -199,6 +199,24 @@ QUESTIONS = {
         hint="The slider shows the slope 2*x0 of the tangent to x**2; what is it at x0 = 3?",
         note="The derivative of x**2 is 2x, so the slope at 3 is 6.",
     ),
+    "00.taylor": Question(
+        expected=8.12,
+        hint=("f(2) = 8 and f'(x) = 3x**2, so f'(2) = 12; add h * f'(2) with h = 0.01. To revise: the derivative "
+              "as a slope and the linear (tangent-line) approximation."),
+        note="8 + 0.01 * 12 = 8.12; the true value 8.120601 differs only at second order, by about 3 * 2 * 0.01**2.",
+    ),
+    "00.matvec": Question(
+        expected=(-1.0, -1.0),
+        hint=("Entry i of Ax is row i of A dotted with x: (1, 2) . (1, -1), then (3, 4) . (1, -1). To revise: "
+              "the matrix-vector product."),
+        note="Row by row: 1 - 2 = -1 and 3 - 4 = -1.",
+    ),
+    "00.transpose": Question(
+        expected=(-2.0, -2.0),
+        hint=("The rows of A^T are the columns of A: (1, 3) and (2, 4); dot each with x = (1, -1). To revise: "
+              "the transpose, which swaps rows and columns."),
+        note="Column by column of A: 1 - 3 = -2 and 2 - 4 = -2, not the same as Ax because A is not symmetric.",
+    ),
     "01.partial-y": Question(
         expected=4.0 + float(np.cos(1.0)),
         hint="Treat x as the constant 2: differentiate 4*y + sin(y) with respect to y, then set y = 1.",
