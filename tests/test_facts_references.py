@@ -217,3 +217,26 @@ def test_prerequisite_self_test_answers():
     assert tuple(A.T @ v) == QUESTIONS["00.transpose"].expected == (-2.0, -2.0)
     for key in ("00.taylor", "00.matvec", "00.transpose"):
         assert "To revise" in QUESTIONS[key].hint
+
+
+# ---- gradient checking: regularisation off first (a data-loss bug hidden by the penalty)
+
+
+def test_penalty_hides_a_data_loss_bug():
+    from pathlib import Path
+
+    import nbformat
+
+    from nablakit import gradcheck, networks, numdiff
+
+    path = next((Path(__file__).resolve().parents[1] / "course").glob("*-gradient-checking.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    ns = {"np": np, "gradcheck": gradcheck, "networks": networks, "numdiff": numdiff}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "facts" in cell.metadata.get("tags", []):
+            exec(compile(cell.source, str(path.name), "exec"), ns)
+    errors = ns["penalty_errors"]
+    assert errors[0.0] == pytest.approx(1.0, abs=1e-9)                 # a sign flip scores exactly 1
+    assert errors[0.0] > errors[0.1] > errors[10.0] > errors[1000.0]
+    assert errors[10.0] * 10 == pytest.approx(errors[1000.0] * 1000, rel=0.05)   # roughly like 1/lambda
+    assert errors[1000.0] == pytest.approx(4e-4, rel=0.1) and errors[1000.0] > 1e-4   # "about 4e-4", near the border
