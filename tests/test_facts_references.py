@@ -240,3 +240,12 @@ def test_penalty_hides_a_data_loss_bug():
     assert errors[0.0] > errors[0.1] > errors[10.0] > errors[1000.0]
     assert errors[10.0] * 10 == pytest.approx(errors[1000.0] * 1000, rel=0.05)   # roughly like 1/lambda
     assert errors[1000.0] == pytest.approx(4e-4, rel=0.1) and errors[1000.0] > 1e-4   # "about 4e-4", near the border
+
+
+def test_rmsprop_first_step_is_about_3_eta():
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        g0 = rng.normal(size=4) * 10.0 ** rng.uniform(-3, 3, size=4)
+        step = opt.rmsprop(lambda th: g0, np.zeros(4), 0.1, 1, rho=0.9)[1]
+        assert np.allclose(np.abs(step), 0.1 / np.sqrt(1 - 0.9), rtol=1e-4)
+    assert round(1 / np.sqrt(0.1), 1) == 3.2
