@@ -141,7 +141,7 @@ def test_06_explorer_turning_points_and_try_it(curves):
     assert 3e-6 / STEP <= h_cen <= 9e-6 * STEP and h_fwd < h_cen / 100
     assert abs(np.log10(h_fwd) + 8) < 0.7
     # the try-it accepts every exponent in the stated range, wherever this machine's bottom lies
-    q = QUESTIONS["06.best-exponent"]
+    q = QUESTIONS["07.best-exponent"]
     for h in (3e-6 / STEP, 9e-6 * STEP, h_cen):
         assert abs(np.log10(h) - q.expected) <= q.atol
     assert fdw.method_style("forward")["color"] == PALETTE["vermillion"]
