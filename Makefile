@@ -25,12 +25,15 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 is needed, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the project description or the lock changed.
-$(STAMP): pyproject.toml constraints.txt autograder/student_nbgrader_config.py | $(BIN)/python
+# Reinstall only when the project description, the lock or the student settings changed.
+# The lab settings (no news prompt, kernels start and stop with their notebooks) go where
+# JupyterLab reads overrides.json: <prefix>/share/jupyter/lab/settings/.
+$(STAMP): pyproject.toml constraints.txt autograder/student_nbgrader_config.py autograder/student_lab_overrides.json | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader:create-assignment @jupyter/nbgrader:formgrader @jupyter/nbgrader:course-list >/dev/null 2>&1 || true
 	mkdir -p $(VENV)/etc/jupyter && cp autograder/student_nbgrader_config.py $(VENV)/etc/jupyter/nbgrader_config.py
+	mkdir -p $(VENV)/share/jupyter/lab/settings && cp autograder/student_lab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv and install the pinned project (no-op when up to date)

@@ -162,3 +162,55 @@ def test_readme_badge_opens_chapter_00():
     urlpath = re.search(r"[?&]urlpath=([^&]+)", url)
     assert urlpath and urlpath.group(1).startswith("lab/tree/course/00-"), f"badge should open chapter 00: {url}"
     assert (ROOT / urlpath.group(1).removeprefix("lab/tree/")).is_file(), f"{urlpath.group(1)} does not exist"
+
+
+# --- lab settings: no news prompt, no "Select Kernel" (tests/browser/test_no_interruptions.py) ----
+
+LAB_OVERRIDES = ROOT / "autograder" / "student_lab_overrides.json"
+
+
+def test_lab_overrides_turn_off_the_news_and_start_kernels_without_asking():
+    overrides = json.loads(LAB_OVERRIDES.read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    tracker = overrides["@jupyterlab/notebook-extension:tracker"]
+    assert tracker["autoStartDefaultKernel"] is True and tracker["kernelShutdown"] is True
+
+
+def test_lab_overrides_name_real_settings_of_the_installed_jupyterlab():
+    """Every plugin and key exists in the venv's JupyterLab schemas, with a value the schema allows."""
+    schemas = Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas"
+    for plugin, values in json.loads(LAB_OVERRIDES.read_text()).items():
+        package, _, name = plugin.partition(":")
+        schema_file = schemas / package / f"{name}.json"
+        assert schema_file.is_file(), f"{plugin}: no schema {schema_file}"
+        properties = json.loads(schema_file.read_text())["properties"]
+        for key, value in values.items():
+            assert key in properties, f"{plugin} has no setting {key!r}"
+            prop = properties[key]
+            allowed = [choice["const"] for choice in prop.get("oneOf", [])]
+            if allowed:
+                assert value in allowed, f"{plugin}.{key}: {value!r} is not one of {allowed}"
+            else:
+                assert type(value).__name__ == {"boolean": "bool", "string": "str"}[prop["type"]], (plugin, key)
+
+
+def test_venv_has_the_lab_overrides():
+    """`make setup` installed the repository's overrides.json where JupyterLab reads it."""
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.is_file(), f"{installed} is missing: run `make setup`"
+    assert json.loads(installed.read_text()) == json.loads(LAB_OVERRIDES.read_text()), "run `make setup`"
+    assert "autograder/student_lab_overrides.json" in (ROOT / "Makefile").read_text().split("$(STAMP):")[1].split("\n")[0], (
+        "the Makefile's install stamp should depend on the overrides, so a change re-installs them")
+
+
+def test_postbuild_installs_the_lab_overrides(tmp_path):
+    """Run postBuild's own lines for the settings against a scratch prefix."""
+    lines = [ln for ln in (ROOT / "postBuild").read_text().splitlines()
+             if "lab/settings" in ln or ln.startswith("prefix=")]
+    assert any("student_lab_overrides.json" in ln for ln in lines), "postBuild does not install the lab settings"
+    script = "set -euo pipefail\n" + "\n".join(lines).replace(
+        "$(python -c 'import sys; print(sys.prefix)')", str(tmp_path))
+    subprocess.run(["bash", "-c", script], cwd=ROOT, check=True)
+    installed = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.read_bytes() == LAB_OVERRIDES.read_bytes()
+

@@ -40,8 +40,6 @@ CHROMIUM_ARGS = [
 NBGRADER = "@jupyter/nbgrader"
 INSTRUCTOR_PLUGINS = (f"{NBGRADER}:formgrader", f"{NBGRADER}:create-assignment", f"{NBGRADER}:course-list")
 STUDENT_PLUGINS = (f"{NBGRADER}:assignment-list", f"{NBGRADER}:validate-assignment")
-# The news pop-up fetches from the internet and covers part of the page.
-QUIET_PLUGINS = ("@jupyterlab/apputils-extension:announcements",)
 
 
 def chromium_path():
@@ -133,7 +131,8 @@ class LabServer:
     def set_role(self, role):
         if role not in ("student", "instructor"):
             raise ValueError(f"role must be 'student' or 'instructor'; got {role!r}")
-        disabled = {name: True for name in QUIET_PLUGINS}
+        # No news prompt: the venv's lab settings (autograder/student_lab_overrides.json) turn it off.
+        disabled = {}
         if role == "instructor":
             disabled.update({name: False for name in INSTRUCTOR_PLUGINS})
         path = Path(self.env["JUPYTER_CONFIG_PATH"]) / "labconfig" / "page_config.json"
