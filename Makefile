@@ -26,11 +26,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall only when the project description, the lock or the student settings changed.
+# One venv for every target: the course plus the grading layer (make grade, make test) and the
+# test tools. Students without make: `pip install .`; Binder installs that student set only.
 # The lab settings (no news prompt, kernels start and stop with their notebooks) go where
 # JupyterLab reads overrides.json: <prefix>/share/jupyter/lab/settings/.
 $(STAMP): pyproject.toml constraints.txt autograder/student_nbgrader_config.py autograder/student_lab_overrides.json | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[grading,test]'
 	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader:create-assignment @jupyter/nbgrader:formgrader @jupyter/nbgrader:course-list >/dev/null 2>&1 || true
 	mkdir -p $(VENV)/etc/jupyter && cp autograder/student_nbgrader_config.py $(VENV)/etc/jupyter/nbgrader_config.py
 	mkdir -p $(VENV)/share/jupyter/lab/settings && cp autograder/student_lab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json

@@ -214,3 +214,113 @@ def test_postbuild_installs_the_lab_overrides(tmp_path):
     installed = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     assert installed.read_bytes() == LAB_OVERRIDES.read_bytes()
 
+
+# --- the student install set: no grading layer ---------------------------------------------------
+
+INSTRUCTOR_ONLY = ("tqdm", "distributed", "dask", "psycopg", "psycopg_binary")
+
+
+def _installed_closure(requirements):
+    """Distribution names reachable from ``requirements`` through the installed packages' metadata."""
+    from packaging.requirements import Requirement
+
+    seen, todo = set(), [Requirement(r) for r in requirements]
+    while todo:
+        req = todo.pop()
+        key = (canonicalize_name(req.name), tuple(sorted(req.extras)))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            dist = metadata.distribution(key[0])
+        except metadata.PackageNotFoundError:
+            continue
+        for line in dist.requires or []:
+            sub = Requirement(line)
+            if sub.marker is None or any(sub.marker.evaluate({"extra": e}) for e in (req.extras or {""})):
+                todo.append(sub)
+    return {name for name, _ in seen}
+
+
+def test_student_install_pulls_in_no_grading_package():
+    """`pip install .` (pyproject's base dependencies, resolved through the installed metadata)."""
+    base = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    closure = _installed_closure(base)
+    assert len(closure) > len(base), "the dependency walk found nothing; is the venv installed?"
+    leaked = closure & {canonicalize_name(n) for n in INSTRUCTOR_ONLY}
+    assert not leaked, f"students would install {sorted(leaked)}"
+
+
+def test_grading_packages_named_in_the_cli_match_the_extra():
+    from packaging.requirements import Requirement
+
+    from nablakit.grading import GRADING_PACKAGES
+
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["grading"]
+    assert set(GRADING_PACKAGES) == {canonicalize_name(Requirement(r).name) for r in extra}
+
+
+# Run in a fresh interpreter: the instructor-only packages are made unimportable, as after `pip install .`.
+_BLOCKER = f"""
+import importlib.abc, sys
+BLOCKED = {INSTRUCTOR_ONLY!r}
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (blocked: student install)", name=name)
+sys.meta_path.insert(0, Blocker())
+"""
+
+
+def _student_python(code, **kwargs):
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "error::DeprecationWarning:nablakit"}
+    return subprocess.run([str(VENV_BIN / "python"), "-c", _BLOCKER + code], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=300, **kwargs)
+
+
+def _notebook_imports():
+    """Top-level modules and ``from`` targets imported by the chapters and the released exercises."""
+    import ast
+
+    import nbformat
+
+    found = set()
+    for path in sorted((ROOT / "course").glob("*.ipynb")) + sorted((ROOT / "exercises").glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            source = "\n".join(ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    found |= {alias.name for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    found.add(node.module)
+    return sorted(found)
+
+
+def test_course_imports_work_without_the_grading_layer():
+    modules = _notebook_imports()
+    assert "nablakit" in {m.split(".")[0] for m in modules}, modules
+    code = f"""
+import importlib, pkgutil
+import nablakit, nablakit.widgets
+names = {modules!r}
+names += [m.name for m in pkgutil.walk_packages(nablakit.__path__, 'nablakit.') if not m.name.startswith('nablakit.grading')]
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+"""
+    out = _student_python(code)
+    assert out.returncode == 0, f"a course module needs an instructor-only package:\n{out.stderr[-3000:]}"
+    assert int(out.stdout.split()[-1]) > 20
+
+
+def test_grade_command_names_the_extra_when_it_is_missing():
+    out = _student_python("from nablakit.grading.cli import main; main(['ex01-partial-derivatives'])")
+    assert out.returncode != 0
+    assert "pip install 'nablakit[grading]'" in out.stderr, out.stderr[-2000:]
+    assert "tqdm" in out.stderr and "distributed" in out.stderr

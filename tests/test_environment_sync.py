@@ -1,4 +1,12 @@
-"""environment.yml (Binder, conda) and pyproject.toml describe the same environment."""
+"""environment.yml (Binder, conda) and pyproject.toml describe the same student environment.
+
+pyproject.toml has three layers: ``[project] dependencies`` (what a student
+needs for the chapters and exercises, ``pip install .``), the ``grading``
+extra (instructors' batch grading: ``pip install '.[grading]'``) and the
+``test`` extra (contributors). environment.yml, which Binder builds for every
+self-learner, lists exactly the student layer with the same lower bounds; the
+lock (constraints.txt) satisfies all three.
+"""
 
 import re
 import tomllib
@@ -9,12 +17,20 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from the PyPI names
-CONDA_NAME = {"psycopg": "psycopg"}
+CONDA_NAME = {}
+# Packages only instructors need; students and Binder must not get them.
+INSTRUCTOR_ONLY = {"tqdm", "distributed", "dask", "psycopg"}
 
 
-def pyproject_requirements():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["test"]
+def project():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def requirements(*layers):
+    """{name: Requirement} of the given layers: "student" (base dependencies) or an extra's name."""
+    reqs = []
+    for layer in layers:
+        reqs += project()["dependencies"] if layer == "student" else project()["optional-dependencies"][layer]
     return {Requirement(r).name.lower(): Requirement(r) for r in reqs}
 
 
@@ -33,17 +49,35 @@ def lower_bound(spec):
     return match.group(1) if match else None
 
 
-def test_same_package_set():
-    pip_names = {CONDA_NAME.get(n, n) for n in pyproject_requirements()}
+def test_the_layers_are_student_grading_and_test():
+    assert set(project()["optional-dependencies"]) == {"grading", "test"}
+
+
+def test_environment_yml_is_exactly_the_student_set():
+    pip_names = {CONDA_NAME.get(n, n) for n in requirements("student")}
     conda_names = set(conda_requirements()) - {"python", "pip"}
     assert pip_names == conda_names, (
-        f"only in pyproject: {sorted(pip_names - conda_names)}; only in environment.yml: {sorted(conda_names - pip_names)}"
+        f"only in pyproject's dependencies: {sorted(pip_names - conda_names)}; "
+        f"only in environment.yml: {sorted(conda_names - pip_names)}"
     )
+
+
+def test_binder_gets_no_grading_or_test_package():
+    extras = set(requirements("grading", "test")) - set(requirements("student"))
+    leaked = extras & set(conda_requirements())
+    assert not leaked, f"environment.yml (Binder, students) lists instructor/contributor packages: {sorted(leaked)}"
+
+
+def test_grading_layer_holds_the_instructor_packages():
+    student, grading = set(requirements("student")), set(requirements("grading"))
+    assert not student & INSTRUCTOR_ONLY, f"students would install {sorted(student & INSTRUCTOR_ONLY)}"
+    assert {"tqdm", "distributed"} <= grading, f"the grading extra lacks tqdm/distributed: {sorted(grading)}"
+    assert not student & grading, f"in both layers: {sorted(student & grading)}"
 
 
 def test_same_lower_bounds():
     conda = conda_requirements()
-    for name, req in pyproject_requirements().items():
+    for name, req in requirements("student").items():
         assert lower_bound(req.specifier) == lower_bound(conda[CONDA_NAME.get(name, name)]), (
             f"{name}: pyproject says {req.specifier or 'no bound'}, environment.yml says {conda[name] or 'no bound'}"
         )
@@ -59,15 +93,23 @@ def test_lock_satisfies_pyproject():
         if "==" in line and not line.startswith("#"):
             name, version = line.split("==")
             pins[name.strip().lower().replace("_", "-")] = version.strip()
-    for name, req in pyproject_requirements().items():
+    for name, req in requirements("student", "grading", "test").items():
         key = name.replace("_", "-")
         assert key in pins, f"{name} is not pinned in constraints.txt"
         assert req.specifier.contains(pins[key], prereleases=True), f"{name}=={pins[key]} violates {req.specifier}"
 
 
-def test_postbuild_installs_package():
+def test_postbuild_installs_package_without_extras():
     post = ROOT / "postBuild"
     assert post.stat().st_mode & 0o111, "postBuild must be executable"
     text = post.read_text()
     assert "set -euo pipefail" in text and "pip install --no-deps -e ." in text
+    assert "[grading" not in text and "[test" not in text, "Binder installs the student set only"
     assert not (ROOT / "binder").exists(), "a binder/ folder hides the root environment.yml"
+
+
+def test_makefile_installs_the_extras_its_targets_need():
+    make = (ROOT / "Makefile").read_text()
+    install = re.search(r"pip install .*-e '\.\[([a-z,]+)\]'", make)
+    assert install, "the Makefile's install line should name its extras: -e '.[grading,test]'"
+    assert set(install.group(1).split(",")) == {"grading", "test"}, "make test/grade need grading and test"

@@ -23,6 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import require_grading_packages
 from .batch import Course, GradingSetupError, grade_batch
 from .limits import Limits, format_size, parse_size
 
@@ -81,6 +82,7 @@ def _executor(args):
 def main(argv=None):
     """Entry point of ``nablakit-grade``; returns the exit status."""
     args = build_parser().parse_args(argv)
+    require_grading_packages()
     try:
         limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                         memory=parse_size(args.memory), max_output=parse_size(args.max_output) or Limits().max_output)
