@@ -2,9 +2,9 @@
 
 One fresh JupyterLab (started like every browser test's, so with the venv's
 lab settings, ``autograder/student_lab_overrides.json`` installed as
-``overrides.json`` by ``make setup``) and one page, loaded once. Every chapter
-is opened the way a click in the file browser opens it, run with "Run All
-Cells" and left open, so the last chapters open beside nine busy kernels
+``overrides.json`` by ``make setup``) and one page, loaded once on chapter 00
+as `make lab` and the Binder badge open it. Every chapter is opened the way a
+click in the file browser opens it, run with "Run All Cells" and left open, so the last chapters open beside nine busy kernels
 (the "Select Kernel" dialog was once seen on opening chapter 05 after four
 others). From before the first page load, a watcher in the page records every
 dialog and every notification toast that appears; the test fails on any, and
@@ -114,7 +114,8 @@ def fresh_lab(browser):
     context.add_init_script(_JS_WATCH)
     page = context.new_page()
     try:
-        page.goto(server.lab_url())
+        # as `make lab` (default_url) and the Binder badge (urlpath) start: on chapter 00
+        page.goto(server.lab_url(str(CHAPTERS[0].relative_to(ROOT))))
         page.wait_for_function(_JS_READY, timeout=60_000)
         page.evaluate("() => window.jupyterapp.restored")
         yield server, page
