@@ -66,6 +66,22 @@ def test_make_lab_serves_jupyterlab():
             urllib.request.Request(f"http://127.0.0.1:{port}/lab/tree/course/00-welcome.ipynb?token={token}"), timeout=10
         ).read().decode()
         assert "JupyterLab" in page or "jupyter-config-data" in page
+
+        # The course's lab settings (overrides.json from make setup) reach the running lab:
+        # JupyterLab serves them as the schemas' defaults (a student's own choice would still win).
+        def setting(plugin):
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/lab/api/settings/{plugin}",
+                                         headers={"Authorization": f"token {token}"})
+            reply = json.load(urllib.request.urlopen(req, timeout=10))
+            defaults = {key: prop.get("default") for key, prop in reply["schema"]["properties"].items()}
+            return {**defaults, **reply["settings"]}
+
+        assert setting("@jupyterlab/apputils-extension:notification")["fetchNews"] == "false"
+        tracker = setting("@jupyterlab/notebook-extension:tracker")
+        assert tracker["autoStartDefaultKernel"] is True and tracker["kernelShutdown"] is True
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/kernelspecs", headers={"Authorization": f"token {token}"})
+        specs = json.load(urllib.request.urlopen(req, timeout=10))
+        assert specs["default"] == "python3" and "python3" in specs["kernelspecs"], "the chapters' kernelspec"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
