@@ -15,7 +15,7 @@ import numpy as np
 from nablakit._validate import as_float_array
 from nablakit.calculus import direction_from_angle, level_tangent
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 from nablakit.widgets._plane import plane_points, value_like
 
 __all__ = [
@@ -184,9 +184,8 @@ def direction_explorer(theta_deg=0.0, point=EXAMPLE_POINT):
     ax_curve.grid(alpha=0.3)
     ax_curve.legend(loc="upper right", fontsize=8)
 
-    slider = widgets.FloatSlider(value=theta_deg, min=0.0, max=360.0, step=1.0, description="angle θ (°)",
-                                 readout_format=".0f", style={"description_width": "initial"},
-                                 layout={"width": "420px"})
+    angle = slider(widgets.FloatSlider, "angle θ (°)", value=theta_deg, min=0.0, max=360.0, step=1.0,
+                   readout_format=".0f")
 
     def update(theta):
         u = direction_from_angle(np.radians(theta))
@@ -199,7 +198,7 @@ def direction_explorer(theta_deg=0.0, point=EXAMPLE_POINT):
         marker.set_data([theta], [slope])
         label.set_text(f"θ = {theta:5.1f}°\nu = ({u[0]:+.3f}, {u[1]:+.3f})\nD_u f = {slope:+.3f}")
 
-    return live_figure(fig, {"theta": slider},
+    return live_figure(fig, {"theta": angle},
                        {"direction": direction, "shadow": shadow, "drop": drop, "marker": marker,
                         "label": label}, update)
 

@@ -19,7 +19,7 @@ import numpy as np
 from nablakit import fd_error
 from nablakit._validate import as_float_array, check_callable, check_positive
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = [
     "LABELS",
@@ -417,11 +417,8 @@ def fd_error_explorer(f=np.exp, df=np.exp, x=1.0, *, name="exp", hs=None, h0=1e-
     ax.set_title(f"Error of finite-difference estimates of $f'({x:g})$ for $f$ = {name}")
     ax.legend(loc="upper right", fontsize=9)
     log_hs = np.log10(hs)
-    slider = widgets.FloatLogSlider(
-        value=h0, base=10, min=float(log_hs[0]), max=float(log_hs[-1]), step=float(np.min(np.diff(log_hs))),
-        description="step h", readout_format=".1e", continuous_update=True,
-        style={"description_width": "initial"}, layout=widgets.Layout(width="480px"),
-    )
+    h_slider = slider(widgets.FloatLogSlider, "step h", value=h0, base=10, min=float(log_hs[0]),
+                      max=float(log_hs[-1]), step=float(np.min(np.diff(log_hs))), readout_format=".1e")
 
     def update(h):
         i = fd_error.nearest_step_index(hs, h)
@@ -432,7 +429,8 @@ def fd_error_explorer(f=np.exp, df=np.exp, x=1.0, *, name="exp", hs=None, h0=1e-
         artists["h_line"].set_xdata([hs[i], hs[i]])
         artists["label"].set_text("\n".join(parts))
 
-    return live_figure(fig, {"h": slider}, artists, update)
+    moving = [a for name, a in artists.items() if not name.startswith("curve_")]  # the curves stay put
+    return live_figure(fig, {"h": h_slider}, artists, update, moving=moving)
 
 
 def check_step_explorer(f, grad, x, *, hs=None, h0=1e-5, thresholds=(1e-7, 1e-4), reference=None,
@@ -508,11 +506,8 @@ def check_step_explorer(f, grad, x, *, hs=None, h0=1e-5, thresholds=(1e-7, 1e-4)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     log_hs = np.log10(hs)
-    slider = widgets.FloatLogSlider(
-        value=h0, base=10, min=float(log_hs.min()), max=float(log_hs.max()), step=float(np.min(np.diff(log_hs))),
-        description="step h", readout_format=".1e", style={"description_width": "initial"},
-        layout=widgets.Layout(width="480px"),
-    )
+    h_slider = slider(widgets.FloatLogSlider, "step h", value=h0, base=10, min=float(log_hs.min()),
+                      max=float(log_hs.max()), step=float(np.min(np.diff(log_hs))), readout_format=".1e")
 
     def update(h):
         i = fd_error.nearest_step_index(hs, h)
@@ -526,5 +521,5 @@ def check_step_explorer(f, grad, x, *, hs=None, h0=1e-5, thresholds=(1e-7, 1e-4)
                        f"worst coordinate {worst}: numeric {c.numeric[worst]:+.3f}, "
                        f"analytic {c.analytic[worst]:+.3f}")
 
-    return live_figure(fig, {"h": slider}, {"curve": curve, "marker": marker, "h_line": h_line, "label": label},
-                       update)
+    return live_figure(fig, {"h": h_slider}, {"curve": curve, "marker": marker, "h_line": h_line, "label": label},
+                       update, moving=[marker, h_line, label])

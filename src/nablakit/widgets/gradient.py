@@ -15,7 +15,7 @@ from nablakit._validate import as_float_array, check_positive
 from nablakit.landscape import grid_eval
 from nablakit.plotting import CMAP, PALETTE, contour_plot, gradient_quiver, label_axes
 from nablakit.testfunctions import TestFunction, get_test_function
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = ["FORMULAS", "tangent_plane", "tangent_patch", "quiver_fields_figure", "gradient_explorer"]
 
@@ -280,12 +280,11 @@ def gradient_explorer(function="paraboloid", *, x0=1.0, y0=0.5, half_width=0.5, 
     ax3.legend(loc="upper left", fontsize="small")
 
     step_x, step_y = (x_hi - x_lo) / 40, (y_hi - y_lo) / 40
-    style = {"description_width": "initial"}
     sliders = {
-        "x0": widgets.FloatSlider(value=x0, min=x_lo, max=x_hi, step=step_x, description="point x₀",
-                                  readout_format=".2f", style=style),
-        "y0": widgets.FloatSlider(value=y0, min=y_lo, max=y_hi, step=step_y, description="point y₀",
-                                  readout_format=".2f", style=style),
+        "x0": slider(widgets.FloatSlider, "point x₀", value=x0, min=x_lo, max=x_hi, step=step_x,
+                     readout_format=".2f"),
+        "y0": slider(widgets.FloatSlider, "point y₀", value=y0, min=y_lo, max=y_hi, step=step_y,
+                     readout_format=".2f"),
     }
 
     def update(x0, y0):

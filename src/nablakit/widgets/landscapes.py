@@ -28,7 +28,7 @@ from nablakit._validate import as_float_array, check_callable, check_count
 from nablakit.convergence import first_settled
 from nablakit.landscape import grid_eval
 from nablakit.plotting import CYCLE, PALETTE, contour_plot
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = [
     "RAVINE_KAPPAS", "RAVINE_FRACTIONS", "RAVINE_BETAS", "ravine_runs", "ravine_explorer",
@@ -37,9 +37,6 @@ __all__ = [
     "critical_points_figure", "saddle_escape_figure", "gradient_flow_figure",
     "gradient_norm_figure", "loss_slice_figure", "decade_ticks", "static_figure",
 ]
-
-_SLIDER_STYLE = {"description_width": "initial"}
-
 
 def _settled(losses, threshold):
     """First step from which ``losses`` stays below ``threshold`` (None if it never does)."""
@@ -258,12 +255,10 @@ def ravine_explorer(kappa=10, fraction=0.9, beta=0.9, *, steps=200, start=(-2.0,
     ax_loss.legend(loc="upper right", fontsize=8)
 
     sliders = {
-        "kappa": widgets.SelectionSlider(options=list(RAVINE_KAPPAS), value=kappa,
-                                         description="condition number κ", style=_SLIDER_STYLE),
-        "fraction": widgets.SelectionSlider(options=list(RAVINE_FRACTIONS), value=fraction,
-                                            description="η as a fraction of 2/λ_max", style=_SLIDER_STYLE),
-        "beta": widgets.SelectionSlider(options=list(RAVINE_BETAS), value=beta,
-                                        description="momentum β", style=_SLIDER_STYLE),
+        "kappa": slider(widgets.SelectionSlider, "condition number κ", options=list(RAVINE_KAPPAS), value=kappa),
+        "fraction": slider(widgets.SelectionSlider, "η as a fraction of 2/λ_max", options=list(RAVINE_FRACTIONS),
+                           value=fraction),
+        "beta": slider(widgets.SelectionSlider, "momentum β", options=list(RAVINE_BETAS), value=beta),
     }
 
     def describe(n):
@@ -443,10 +438,8 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, 
     ax_loss.legend(loc="upper right", fontsize=8)
 
     sliders = {
-        "optimizer": widgets.SelectionSlider(options=list(RACE_OPTIMIZERS), value=optimizer,
-                                             description="optimiser", style=_SLIDER_STYLE),
-        "lr": widgets.SelectionSlider(options=list(RACE_LRS), value=lr, description="learning rate η",
-                                      style=_SLIDER_STYLE),
+        "optimizer": slider(widgets.SelectionSlider, "optimiser", options=list(RACE_OPTIMIZERS), value=optimizer),
+        "lr": slider(widgets.SelectionSlider, "learning rate η", options=list(RACE_LRS), value=lr),
     }
 
     def update(optimizer, lr):
@@ -547,7 +540,7 @@ def depth_explorer(depth=20, max_depth=50):
     label = ax.text(0.97, 0.04, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=8.5,
                     family="monospace", bbox={"facecolor": "white", "edgecolor": "0.7"})
 
-    slider = widgets.IntSlider(value=depth, min=1, max=max_depth, description="depth L", style=_SLIDER_STYLE)
+    depth_slider = slider(widgets.IntSlider, "depth L", value=depth, min=1, max=max_depth)
 
     def update(depth):
         c = curves[depth]
@@ -559,7 +552,7 @@ def depth_explorer(depth=20, max_depth=50):
                        f"  ‖W‖₂ = 1.1     {c[1.1][0]:.1e}")
 
     artists = {"sigmoid": sig, "bound": bound, "rho_0.9": low, "rho_1.1": high, "label": label}
-    return live_figure(fig, {"depth": slider}, artists, update)
+    return live_figure(fig, {"depth": depth_slider}, artists, update)
 
 
 # --------------------------------------------------------------------------- static figures

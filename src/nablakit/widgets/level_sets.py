@@ -18,7 +18,7 @@ from nablakit.calculus import level_tangent, unit_vector
 from nablakit.plotting import PALETTE
 from nablakit.calculus import angle_between  # re-exported: the chapter measures angles with it
 from nablakit.level_sets import check_spd, quadratic_form, quadratic_level_curve, wavy_f, wavy_grad  # re-exported
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = [
     "EXAMPLE_MATRIX",
@@ -109,9 +109,7 @@ def level_value_explorer(c=2.0, A=EXAMPLE_MATRIX, *, arrows=8, arrow_scale=0.1):
            else r"Level curves of $p^\top A p$")
     ax.legend(loc="lower right", fontsize=8)
 
-    slider = widgets.FloatSlider(value=c, min=0.25, max=8.0, step=0.25, description="level c",
-                                 readout_format=".2f", style={"description_width": "initial"},
-                                 layout={"width": "420px"})
+    c_slider = slider(widgets.FloatSlider, "level c", value=c, min=0.25, max=8.0, step=0.25, readout_format=".2f")
     step = max(1, 200 // n_arrows)
 
     def update(c):
@@ -124,7 +122,7 @@ def level_value_explorer(c=2.0, A=EXAMPLE_MATRIX, *, arrows=8, arrow_scale=0.1):
         axes = np.sqrt(c / lam)
         label.set_text(f"c = {c:.2f}\nsemi-axes √(c/λ):\n  {axes[1]:.3f} and {axes[0]:.3f}")
 
-    return live_figure(fig, {"c": slider}, {"curve": curve, "gradients": gradients, "label": label}, update)
+    return live_figure(fig, {"c": c_slider}, {"curve": curve, "gradients": gradients, "label": label}, update)
 
 
 def condition_number_explorer(kappa=4.0, *, t0=np.pi / 4):
@@ -188,9 +186,8 @@ def condition_number_explorer(kappa=4.0, *, t0=np.pi / 4):
            title=r"Level curves of $x^2 + \kappa y^2$: condition number $\kappa$")
     ax.legend(loc="lower right", fontsize=8, ncol=2)
 
-    slider = widgets.FloatSlider(value=kappa, min=1.0, max=30.0, step=0.5, description="condition number κ",
-                                 readout_format=".1f", style={"description_width": "initial"},
-                                 layout={"width": "420px"})
+    kappa_slider = slider(widgets.FloatSlider, "condition number κ", value=kappa, min=1.0, max=30.0, step=0.5,
+                          readout_format=".1f")
 
     def update(kappa):
         A = np.diag([1.0, kappa])
@@ -206,7 +203,7 @@ def condition_number_explorer(kappa=4.0, *, t0=np.pi / 4):
         label.set_text(f"κ = {kappa:4.1f}\naxis ratio √κ = {np.sqrt(kappa):.2f}\n"
                        f"angle(-∇f, to minimum) = {angle_between(descent, home):4.1f}°")
 
-    return live_figure(fig, {"kappa": slider}, {"levels": levels, "point": point, "arrows": arrows,
+    return live_figure(fig, {"kappa": kappa_slider}, {"levels": levels, "point": point, "arrows": arrows,
                                                 "label": label}, update)
 
 

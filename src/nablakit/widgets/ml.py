@@ -26,7 +26,7 @@ from nablakit.regression import (
     sign_gradient_step,
     stable_learning_rate,
 )
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = [
     "LR_GRID",
@@ -52,10 +52,6 @@ SALIENCY_MODEL = {
 }
 
 _BOX = {"facecolor": "white", "edgecolor": "0.7"}
-
-
-def _slider_style():
-    return {"style": {"description_width": "initial"}, "layout": {"width": "440px"}}
 
 
 def learning_rate_explorer(lr=0.2, *, steps=100):
@@ -139,8 +135,8 @@ def learning_rate_explorer(lr=0.2, *, steps=100):
     label_axes(ax_final, r"learning rate $\eta$", "final excess loss", "Every learning rate of the slider")
     ax_final.legend(loc="upper left", fontsize=8)
 
-    slider = widgets.FloatSlider(value=lr, min=float(LR_GRID[0]), max=float(LR_GRID[-1]), step=0.01,
-                                 description="learning rate η", readout_format=".2f", **_slider_style())
+    lr_slider = slider(widgets.FloatSlider, "learning rate η", value=lr, min=float(LR_GRID[0]),
+                       max=float(LR_GRID[-1]), step=0.01, readout_format=".2f")
 
     def update(lr):
         run = run_for(lr)
@@ -153,7 +149,7 @@ def learning_rate_explorer(lr=0.2, *, steps=100):
                        f"|1 - ηλ_min| = {slow:.3f}   |1 - ηλ_max| = {fast:.3f}\n"
                        f"excess loss at t = {steps}: {run.excess[-1]:.2e}")
 
-    return live_figure(fig, {"lr": slider}, {"path": path, "curve": curve, "marker": marker, "label": label},
+    return live_figure(fig, {"lr": lr_slider}, {"path": path, "curve": curve, "marker": marker, "label": label},
                        update)
 
 
@@ -231,8 +227,7 @@ def batch_size_explorer(batch_size=1, *, lr=0.1, steps=150, draws=300, seed=0):
     label = ax_curve.text(0.97, 0.97, "", transform=ax_curve.transAxes, va="top", ha="right",
                           family="monospace", fontsize=9, bbox=_BOX)
 
-    slider = widgets.SelectionSlider(options=list(BATCH_SIZES), value=batch_size, description="batch size b",
-                                     **_slider_style())
+    b_slider = slider(widgets.SelectionSlider, "batch size b", options=list(BATCH_SIZES), value=batch_size)
 
     def update(batch_size):
         g = clouds[batch_size]
@@ -243,7 +238,7 @@ def batch_size_explorer(batch_size=1, *, lr=0.1, steps=150, draws=300, seed=0):
         label.set_text(f"b = {batch_size:2d}\nRMS gradient noise at w*: {spread:.3f}\n"
                        f"mean excess loss, last {tail} steps: {plateau:.1e}")
 
-    return live_figure(fig, {"batch_size": slider}, {"cloud": cloud, "curve": curve, "label": label}, update)
+    return live_figure(fig, {"batch_size": b_slider}, {"cloud": cloud, "curve": curve, "label": label}, update)
 
 
 def saliency_figure(model=None):

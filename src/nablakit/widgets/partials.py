@@ -15,7 +15,7 @@ from nablakit._validate import as_float, as_float_array, check_callable, check_c
 from nablakit.calculus import partial_difference_quotient
 from nablakit.numdiff import central_difference, numerical_gradient
 from nablakit.plotting import CMAP, PALETTE
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = [
     "slice_explorer",
@@ -130,10 +130,10 @@ def slice_explorer(f, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), x0=1.0, y0=1.0, n=8
 
     step_x, step_y = (x_hi - x_lo) / 40, (y_hi - y_lo) / 40
     sliders = {
-        "x0": widgets.FloatSlider(value=x0, min=x_lo, max=x_hi, step=step_x, description="fixed x = x₀",
-                                  readout_format=".2f", style={"description_width": "initial"}),
-        "y0": widgets.FloatSlider(value=y0, min=y_lo, max=y_hi, step=step_y, description="fixed y = y₀",
-                                  readout_format=".2f", style={"description_width": "initial"}),
+        "x0": slider(widgets.FloatSlider, "fixed x = x₀", value=x0, min=x_lo, max=x_hi, step=step_x,
+                     readout_format=".2f"),
+        "y0": slider(widgets.FloatSlider, "fixed y = y₀", value=y0, min=y_lo, max=y_hi, step=step_y,
+                     readout_format=".2f"),
     }
 
     def update(x0, y0):
@@ -232,8 +232,8 @@ def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
 
-    slider = widgets.FloatLogSlider(value=h, base=10, min=np.log10(h_min), max=np.log10(h_max), step=0.05,
-                                    description="step h", readout_format=".4f")
+    h_slider = slider(widgets.FloatLogSlider, "step h", value=h, base=10, min=np.log10(h_min), max=np.log10(h_max),
+                      step=0.05, readout_format=".4f")
 
     def update(h):
         quotient = partial_difference_quotient(f, x0, y0, h, axis=axis)
@@ -241,8 +241,8 @@ def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0
         secant.set_ydata(g0 + quotient * (ts - centre))
         text.set_text(f"h = {h:.4f}\nquotient = {quotient:.5f}\nlimit    = {slope:.5f}")
 
-    return live_figure(fig, {"h": slider}, {"moved": moved, "secant": secant, "tangent": tangent, "text": text},
-                       update)
+    return live_figure(fig, {"h": h_slider}, {"moved": moved, "secant": secant, "tangent": tangent, "text": text},
+                       update, moving=[moved, secant, text])
 
 
 def mixed_partials_figure(g, *, half_width=1.0, n=81, h=1e-6):

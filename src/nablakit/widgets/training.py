@@ -14,7 +14,7 @@ import numpy as np
 from nablakit import training as tr
 from nablakit._validate import as_float_array, check_positive
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 from nablakit.widgets.landscapes import decade_ticks, static_figure
 
 __all__ = ["clipping_explorer", "natural_gradient_paths", "NATURAL_LRS", "checkpoint_growth_figure",
@@ -100,9 +100,8 @@ def clipping_explorer(g=(4.0, 1.0), c=1.5, c_max=5.0):
     ax_angle.legend(loc="upper right", fontsize=8)
     ax_angle.grid(alpha=0.3)
 
-    slider = widgets.FloatSlider(value=c, min=step, max=float(cs[-1]), step=step,
-                                 description="threshold c", readout_format=".2f", continuous_update=True,
-                                 style={"description_width": "initial"})
+    c_slider = slider(widgets.FloatSlider, "threshold c", value=c, min=step, max=float(cs[-1]), step=step,
+                      readout_format=".2f")
 
     def update(c):
         by_norm, by_value = _clipped_pair(g, c)
@@ -119,7 +118,7 @@ def clipping_explorer(g=(4.0, 1.0), c=1.5, c_max=5.0):
 
     artists = {"arrows": arrows, "circle": circle, "square": square, "marker_value": marker_value,
                "marker_norm": marker_norm, "label": label}
-    return live_figure(fig, {"c": slider}, artists, update)
+    return live_figure(fig, {"c": c_slider}, artists, update)
 
 
 #: The step sizes offered by :func:`natural_gradient_paths`.
@@ -195,8 +194,7 @@ def natural_gradient_paths(data, theta0=(-1.0, 2.0), lr=0.1, steps=300, shown=80
            title="Plain vs natural gradient on a Gaussian")
     ax.legend(loc="upper right", fontsize=8)
 
-    slider = widgets.SelectionSlider(options=list(NATURAL_LRS), value=lr, description="step size η",
-                                     continuous_update=True, style={"description_width": "initial"})
+    lr_slider = slider(widgets.SelectionSlider, "step size η", options=list(NATURAL_LRS), value=lr)
 
     def describe(n):
         return f"{n} steps" if n is not None else f"never (in {steps} steps)"
@@ -209,7 +207,7 @@ def natural_gradient_paths(data, theta0=(-1.0, 2.0), lr=0.1, steps=300, shown=80
         label.set_text(f"η = {lr}: settled within {tol:g} of the MLE after\n"
                        f"plain:   {describe(n_gd)}\nnatural: {describe(n_ngd)}")
 
-    app = live_figure(fig, {"lr": slider}, {"gd": gd, "ngd": ngd, "label": label}, update)
+    app = live_figure(fig, {"lr": lr_slider}, {"gd": gd, "ngd": ngd, "label": label}, update)
     app.paths = paths
     app.reached = reached
     return app

@@ -10,7 +10,7 @@ import numpy as np
 
 from nablakit._validate import as_float_array
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = ["PACKAGES", "environment_versions", "missing_packages", "parabola_tangent", "tangent_teaser"]
 
@@ -131,12 +131,12 @@ def tangent_teaser(x0=1.0):
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right")
 
-    slider = widgets.FloatSlider(value=x0, min=-2.0, max=2.0, step=0.1, description="point x₀",
-                                 readout_format=".1f", continuous_update=True)
+    x_slider = slider(widgets.FloatSlider, "point x₀", value=x0, min=-2.0, max=2.0, step=0.1,
+                      readout_format=".1f")
 
     def update(x0):
         point.set_data([x0], [x0**2])
         tangent.set_ydata(parabola_tangent(x0, xs))
         label.set_text(f"x₀ = {x0:.1f}\nslope 2x₀ = {2 * x0:.1f}")
 
-    return live_figure(fig, {"x0": slider}, {"point": point, "tangent": tangent, "label": label}, update)
+    return live_figure(fig, {"x0": x_slider}, {"point": point, "tangent": tangent, "label": label}, update)

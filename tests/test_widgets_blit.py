@@ -1,0 +1,168 @@
+"""Blitting (widgets/_base.py) under Agg: a slider step redraws only what moves, and the picture stays right.
+
+For every live figure of every chapter and each of its sliders: after a
+sequence of slider moves, the canvas buffer (built by blitting the moving
+artists over the cached background) must equal a fresh full redraw at the
+same values; no ghost of an earlier position, no missing artist. Resizing,
+changed axes limits and updates that change static content must fall back
+to a full redraw.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets as widgets  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.backend_bases import ResizeEvent  # noqa: E402
+
+from nablakit.widgets._base import SCREEN_DPI, MAX_WIDTH_PX, live_figure, new_figure  # noqa: E402
+from widget_checks import LIVE_WIDGETS, slider_sequence  # noqa: E402
+
+# Agg draws the same artists with the same renderer identically: only exact equality is right,
+# but allow a handful of pixels for round-off at other machines' anti-aliasing.
+TOLERANCE = 1e-4
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def pixels(fig):
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+def changed_fraction(a, b):
+    assert a.shape == b.shape, f"canvas size changed: {a.shape} vs {b.shape}"
+    return float((a != b).any(axis=2).mean())
+
+
+def full_redraw(fig):
+    fig.canvas.draw()
+    return pixels(fig)
+
+
+@pytest.mark.parametrize("chapter, name, sliders, build", LIVE_WIDGETS, ids=[f"{c[0]}-{c[1]}" for c in LIVE_WIDGETS])
+def test_blitted_steps_equal_a_full_redraw(chapter, name, sliders, build):
+    """Each slider in turn through a zig-zag of values; then the canvas must equal a full redraw."""
+    app = build()
+    assert sorted(app.sliders) == sorted(sliders), f"{name}: update LIVE_WIDGETS in tests/widget_checks.py"
+    assert app.blitter is not None and app.blitter.moving, f"{name}: no moving artists declared"
+    for slider in sliders:
+        s = app.sliders[slider]
+        assert s.continuous_update, f"{name}.{slider}: the figure must follow the hand (continuous_update)"
+        start, before, values = pixels(app.fig), app.blitter.blits, slider_sequence(s)
+        for value in values:
+            s.value = value
+            assert not app.errors.outputs, f"{name}: callback failed at {slider}={value}: {app.errors.outputs}"
+        assert app.blitter.blits - before == len(values), f"{name}.{slider}: steps were not blitted"
+        blitted = pixels(app.fig)
+        assert changed_fraction(blitted, start) > 0, f"{name}.{slider}: the slider moved nothing on the canvas"
+        fresh = full_redraw(app.fig)
+        diff = changed_fraction(blitted, fresh)
+        assert diff <= TOLERANCE, f"{name}.{slider}: blitted canvas differs from a full redraw in {diff:.2%} of pixels"
+        assert (fresh[..., 3] == 255).all(), f"{name}: some pixels are not opaque; ipympl would send full frames"
+
+
+@pytest.mark.parametrize("chapter, name, sliders, build", LIVE_WIDGETS, ids=[f"{c[0]}-{c[1]}" for c in LIVE_WIDGETS])
+def test_figures_are_sized_for_the_screen(chapter, name, sliders, build):
+    app = build()
+    width, height = app.fig.get_size_inches() * app.fig.dpi
+    assert app.fig.dpi <= SCREEN_DPI and width <= MAX_WIDTH_PX, f"{name}: {width:.0f} px wide at {app.fig.dpi} dpi"
+    assert app.fig.get_facecolor()[3] == 1.0
+    for s in app.sliders.values():
+        assert s.style.description_width == "initial", f"{name}: slider {s.description!r} may be cut off"
+
+
+def _line_app():
+    fig, ax = new_figure(figsize=(4, 3), layout="constrained")
+    ax.contourf(*np.meshgrid(np.linspace(0, 1, 20), np.linspace(0, 1, 20)), np.random.default_rng(0).random((20, 20)))
+    ax.set(xlim=(0, 1), ylim=(0, 1), title="t", xlabel="x", ylabel="y")
+    (line,) = ax.plot([0, 1], [0, 0], lw=3)
+    s = widgets.FloatSlider(value=0.0, min=0, max=1, step=0.1, description="height")
+    return live_figure(fig, {"h": s}, {"line": line}, lambda h: line.set_ydata([h, h])), line, ax
+
+
+def test_resize_invalidates_the_background():
+    app, line, ax = _line_app()
+    app.sliders["h"].value = 0.3
+    app.fig.set_size_inches(5, 4)  # as ipympl does when the browser resizes the canvas
+    app.fig.canvas.callbacks.process("resize_event", ResizeEvent("resize_event", app.fig.canvas))
+    assert app.blitter.background is None
+    full_draws = app.blitter.full_draws
+    app.sliders["h"].value = 0.7
+    assert app.blitter.full_draws == full_draws + 1, "a step after a resize must redraw everything"
+    shown = pixels(app.fig)
+    assert shown.shape[:2] == (round(4 * app.fig.dpi), round(5 * app.fig.dpi))
+    app.sliders["h"].value = 0.2  # and then blitting resumes, right
+    assert changed_fraction(pixels(app.fig), full_redraw(app.fig)) <= TOLERANCE
+
+
+def test_changed_axes_limits_redraw_everything():
+    app, line, ax = _line_app()
+    app.sliders["h"].value = 0.3
+    ax.set_ylim(-1, 2)  # e.g. a zoom; the cached background has the old tick labels
+    app.sliders["h"].value = 0.5
+    assert changed_fraction(pixels(app.fig), full_redraw(app.fig)) <= TOLERANCE
+    app.sliders["h"].value = 0.8
+    assert changed_fraction(pixels(app.fig), full_redraw(app.fig)) <= TOLERANCE
+
+
+def test_update_reporting_static_change_redraws_everything():
+    fig, ax = new_figure(figsize=(4, 3))
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    (line,) = ax.plot([0, 1], [0, 0])
+    title = ax.set_title("level 0")  # static: not declared as moving
+
+    def update(h):
+        line.set_ydata([h, h])
+        title.set_text(f"level {h:.1f}")
+        return True
+
+    s = widgets.FloatSlider(value=0.0, min=0, max=1, step=0.1, description="height")
+    app = live_figure(fig, {"h": s}, {"line": line}, update)
+    s.value = 0.4
+    assert app.blitter.blits == 0 and app.blitter.full_draws >= 2
+    assert changed_fraction(pixels(fig), full_redraw(fig)) <= TOLERANCE
+
+
+def test_latest_value_wins_when_a_change_arrives_during_an_update():
+    fig, ax = new_figure(figsize=(4, 3))
+    (line,) = ax.plot([0, 1], [0, 0])
+    a = widgets.FloatSlider(value=0.0, min=0, max=1, step=0.1, description="first")
+    b = widgets.FloatSlider(value=0.0, min=0, max=1, step=0.1, description="second")
+    seen = []
+
+    def update(a_value, b_value):
+        seen.append((a_value, b_value))
+        if a_value > 0.5 and b_value != a_value:
+            b.value = a_value  # a change while rendering: no nested render, one more pass
+        line.set_ydata([a_value, b_value])
+
+    app = live_figure(fig, {"a_value": a, "b_value": b}, {"line": line}, update)
+    seen.clear()
+    a.value = 0.8
+    assert seen == [(0.8, 0.0), (0.8, 0.8)], seen
+    assert list(line.get_ydata()) == [0.8, 0.8]
+    assert not app.errors.outputs
+
+
+def test_savefig_includes_the_moving_artists():
+    app, line, ax = _line_app()
+    app.sliders["h"].value = 0.6
+    shown = pixels(app.fig)
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    app.fig.savefig(buf, format="png", dpi=app.fig.dpi)
+    saved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGBA"))
+    assert changed_fraction(saved, shown) <= TOLERANCE, "an exported figure lost its moving artists"
+    buf = io.BytesIO()
+    app.fig.savefig(buf, format="png", dpi=2 * app.fig.dpi)  # another renderer: the cache must not be reused
+    app.sliders["h"].value = 0.1
+    assert changed_fraction(pixels(app.fig), full_redraw(app.fig)) <= TOLERANCE
