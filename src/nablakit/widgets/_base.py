@@ -22,7 +22,8 @@ headless runs) the same calls update the canvas buffer.
 
 A step falls back to a full redraw when there is no valid background: before
 the first draw, after the canvas was resized or the renderer replaced, when
-an axes' limits changed, or when the callback returns ``True`` to say it
+an axes' limits changed, when a static (not animated) artist changed (the
+figure is then *stale*), or when the callback returns ``True`` to say it
 changed static content.
 """
 
@@ -216,7 +217,8 @@ class Blitter:
     def _static_state(self):
         """What the background depends on besides the static artists: size, dpi, every axes' place and limits."""
         return (tuple(self.fig.bbox.size), self.fig.dpi,
-                tuple((tuple(ax.get_position().bounds), tuple(ax.viewLim.bounds)) for ax in self.fig.axes))
+                tuple((tuple(ax.get_position(original=True).bounds), tuple(ax.viewLim.bounds))
+                      for ax in self.fig.axes))
 
     def invalidate(self, _event=None):
         """Forget the background: the next :meth:`refresh` redraws everything."""
@@ -261,8 +263,14 @@ class Blitter:
         canvas.blit(self.fig.bbox)
 
     def refresh(self, static_changed=False):
-        """Show the current state: blit if the background is valid, else ask for a full redraw."""
-        if static_changed or not self.valid():
+        """Show the current state: blit if the background is valid, else ask for a full redraw.
+
+        The figure is *stale* only if an artist that is not animated changed
+        (animated artists do not propagate staleness): then the background is
+        out of date too. A stale figure would also be redrawn in full by
+        pyplot after every kernel message in interactive mode (ipympl).
+        """
+        if static_changed or self.fig.stale or not self.valid():
             self.invalidate()
             self.full_draws += 1
             self.fig.canvas.draw_idle()
