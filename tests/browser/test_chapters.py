@@ -4,8 +4,12 @@ Each chapter is opened once (module-scoped fixture, one chapter at a time in
 the session's page), run top to bottom through JupyterLab's own "Run All
 Cells" command, and then checked: no error or stderr in any cell, every
 widget rendered, every live figure drawn, and a slider moved with the
-keyboard redraws its canvas. A screenshot of each chapter goes to
-``test-artifacts/screenshots/``.
+keyboard redraws its canvas. Every slider of every live figure is then moved
+through a sequence of values, and the canvas must equal a full redraw in the
+kernel at the same values (no stale pixels from blitting); no slider
+description may be cut off. A screenshot of each chapter goes to
+``test-artifacts/screenshots/``, and one after the slider moves to
+``<chapter>-after-sliders.png``.
 """
 
 import hashlib
@@ -16,6 +20,7 @@ import time
 import pytest
 
 import test_accessibility as a11y
+from browser import live
 from browser.lab import ROOT
 from course_map import chapter_files
 from notebook_runner import problem_outputs
@@ -26,6 +31,8 @@ CHAPTERS = chapter_files()
 # The course outline lets chapter 08 (gradient checking) teach with tables instead of a slider.
 WIDGET_FREE = {"08"}
 RUN_TIMEOUT = 90
+# Canvas pixels (channel difference > 2) allowed to differ from a full redraw after slider moves.
+STALE_TOLERANCE = 1e-4
 # The accessibility checks of tests/test_accessibility.py, run in the chapter's kernel on every
 # matplotlib figure the chapter made (widget factories and inline plt.subplots alike).
 _A11Y_SETUP = "\n".join([
@@ -135,3 +142,28 @@ def test_keyboard_slider_redraws_canvas(chapter):
 def test_no_console_errors(chapter):
     errors = chapter["lab"].console[chapter["console_start"]:]
     assert not errors, "\n".join(f"{kind}: {text[:300]}" for kind, text in errors)
+
+
+def test_slider_descriptions_are_not_cut_off(chapter):
+    clipped = live.clipped_labels(chapter["lab"])
+    assert not clipped, f"{chapter['path'].stem}: slider descriptions cut off in a 1400-px window: {clipped}"
+
+
+def test_no_stale_pixels_after_slider_moves(chapter, screenshot_dir):
+    """Blitting leaves no ghost, trail or missing artist: the canvas equals a full redraw at the same values."""
+    lab = chapter["lab"]
+    figures = live.live_figures(lab)
+    if not figures:
+        pytest.skip(f"{chapter['path'].stem} has no live figure")
+    problems = []
+    for figure in figures:
+        for slider in range(figure["sliders"]):
+            # a zig-zag: three steps one way and one back, pressed as fast as the keyboard sends them
+            live.press(lab, figure["index"], slider, "ArrowRight", 3)
+            live.press(lab, figure["index"], slider, "ArrowLeft", 1)
+            diff, _, _ = live.compare_with_full_redraw(lab, figure)
+            if diff > STALE_TOLERANCE:
+                problems.append(f"output {figure['index']} slider {slider} ({figure['labels'][slider]!r}): "
+                                f"{diff:.2%} of the canvas differs from a full redraw")
+    lab.screenshot_output(figures[0]["index"], screenshot_dir / f"{chapter['path'].stem}-after-sliders.png")
+    assert not problems, "\n".join(problems)
