@@ -166,3 +166,25 @@ def test_savefig_includes_the_moving_artists():
     app.fig.savefig(buf, format="png", dpi=2 * app.fig.dpi)  # another renderer: the cache must not be reused
     app.sliders["h"].value = 0.1
     assert changed_fraction(pixels(app.fig), full_redraw(app.fig)) <= TOLERANCE
+
+
+@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own Toolbar
+@pytest.mark.parametrize("chapter, name, sliders, build", [LIVE_WIDGETS[1], LIVE_WIDGETS[-2]],
+                         ids=[f"{c[0]}-{c[1]}" for c in (LIVE_WIDGETS[1], LIVE_WIDGETS[-2])])
+def test_ipympl_sends_small_diff_frames_for_a_step(chapter, name, sliders, build):
+    """On ipympl's canvas (no browser attached) a slider step sends one PNG *diff* frame, much smaller than a full one."""
+    from ipympl.backend_nbagg import Canvas, FigureManager
+
+    app = build()
+    canvas = Canvas(app.fig)  # the figure's event callbacks (the Blitter's) stay with the figure
+    FigureManager(canvas, 999)
+    canvas.syncing_data_url = False  # as once the browser has shown the canvas
+    frames = []
+    canvas.send_binary = lambda data: frames.append((canvas._current_image_mode, len(data)))
+    canvas.draw()
+    s = app.sliders[sliders[0]]
+    for value in slider_sequence(s, 2):
+        s.value = value
+    assert [mode for mode, _ in frames] == ["full", "diff", "diff"], frames
+    full, step = frames[0][1], max(size for _, size in frames[1:])
+    assert step < full / 2, f"{name}: a step frame has {step} bytes, a full frame {full}"

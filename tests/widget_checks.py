@@ -120,5 +120,9 @@ def slider_sequence(s, n=4):
         picks = [lo + round((hi - lo) * t / step) * step for t in np.linspace(0.0, 1.0, n + 1)]
         if hasattr(s, "base"):  # FloatLogSlider: min/max/step are exponents
             picks = [s.base**p for p in picks]
-    picks = [p for p in picks if p != s.value and not (options is None and np.isclose(p, s.value))][:n]
+    unique = []
+    for p in picks:  # a slider with few options repeats some
+        if not any(p == q or (options is None and np.isclose(p, q)) for q in unique + [s.value]):
+            unique.append(p)
+    picks = unique[:n]
     return picks[::2] + picks[1::2][::-1]
