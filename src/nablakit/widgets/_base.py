@@ -191,11 +191,11 @@ class Blitter:
     >>> fig, ax = new_figure()
     >>> (line,) = ax.plot([0, 1], [0, 1])
     >>> b = Blitter(fig, [line])
-    >>> b.refresh()          # no background yet: a full draw
+    >>> fig.canvas.draw()    # a full draw keeps the background (and draws the line on it)
     >>> line.set_ydata([1, 0])
-    >>> b.refresh()          # blitted
-    >>> b.full_draws, b.blits
-    (1, 1)
+    >>> b.refresh()          # blitted: only the line is redrawn
+    >>> b.blits, b.full_draws
+    (1, 0)
     """
 
     def __init__(self, fig, moving):
