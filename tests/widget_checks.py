@@ -64,7 +64,7 @@ def _chapter01_f(x, y):
     return x**2 * y + np.sin(y)
 
 
-def _ch07_check():
+def _ch08_check():
     from nablakit.widgets.finite_diff import check_step_explorer
 
     def l1(x):
@@ -90,20 +90,21 @@ LIVE_WIDGETS = [
     ("01", "secant_explorer", ('h',), _build("partials", "secant_explorer", _chapter01_f, x0=1.0, y0=1.0, axis="x")),
     ("02", "gradient_explorer[paraboloid]", ('x0', 'y0'), _build("gradient", "gradient_explorer", "paraboloid", x0=1.0, y0=0.5)),
     ("02", "gradient_explorer[saddle]", ('x0', 'y0'), _build("gradient", "gradient_explorer", "saddle", x0=1.0, y0=0.5)),
-    ("03", "direction_explorer", ('theta',), _build("directional", "direction_explorer", theta_deg=0.0)),
-    ("04", "level_value_explorer", ('c',), _build("level_sets", "level_value_explorer", c=2.0)),
-    ("04", "condition_number_explorer", ('kappa',), _build("level_sets", "condition_number_explorer", kappa=4.0)),
-    ("05", "learning_rate_explorer", ('lr',), _build("ml", "learning_rate_explorer", lr=0.2)),
-    ("05", "batch_size_explorer", ('batch_size',), _build("ml", "batch_size_explorer", batch_size=1)),
-    ("06", "fd_error_explorer", ('h',), _build("finite_diff", "fd_error_explorer", np.exp, np.exp, 1.0, name="exp", h0=1e-3)),
-    ("07", "check_step_explorer", ('h',), _ch07_check),
-    ("08", "ravine_explorer", ('kappa', 'fraction', 'beta'), _build("landscapes", "ravine_explorer", kappa=10, fraction=0.9)),
-    ("08", "optimizer_race[rosenbrock]", ('optimizer', 'lr'), _build("landscapes", "optimizer_race", "rosenbrock",
+    ("03", "backprop_explorer", ('x',), _build("backprop", "backprop_explorer", x=1.0)),
+    ("04", "direction_explorer", ('theta',), _build("directional", "direction_explorer", theta_deg=0.0)),
+    ("05", "level_value_explorer", ('c',), _build("level_sets", "level_value_explorer", c=2.0)),
+    ("05", "condition_number_explorer", ('kappa',), _build("level_sets", "condition_number_explorer", kappa=4.0)),
+    ("06", "learning_rate_explorer", ('lr',), _build("ml", "learning_rate_explorer", lr=0.2)),
+    ("06", "batch_size_explorer", ('batch_size',), _build("ml", "batch_size_explorer", batch_size=1)),
+    ("07", "fd_error_explorer", ('h',), _build("finite_diff", "fd_error_explorer", np.exp, np.exp, 1.0, name="exp", h0=1e-3)),
+    ("08", "check_step_explorer", ('h',), _ch08_check),
+    ("09", "ravine_explorer", ('kappa', 'fraction', 'beta'), _build("landscapes", "ravine_explorer", kappa=10, fraction=0.9)),
+    ("09", "optimizer_race[rosenbrock]", ('optimizer', 'lr'), _build("landscapes", "optimizer_race", "rosenbrock",
                                                 optimizer="gradient descent", lr=1e-3, steps=1500)),
-    ("08", "optimizer_race[beale]", ('optimizer', 'lr'), _build("landscapes", "optimizer_race", "beale", optimizer="momentum", lr=1e-3)),
-    ("08", "depth_explorer", ('depth',), _build("landscapes", "depth_explorer", depth=20)),
-    ("09", "clipping_explorer", ('c',), _build("training", "clipping_explorer", g=(4.0, 1.0), c=1.5)),
-    ("09", "natural_gradient_paths", ('lr',), _build("training", "natural_gradient_paths",
+    ("09", "optimizer_race[beale]", ('optimizer', 'lr'), _build("landscapes", "optimizer_race", "beale", optimizer="momentum", lr=1e-3)),
+    ("09", "depth_explorer", ('depth',), _build("landscapes", "depth_explorer", depth=20)),
+    ("10", "clipping_explorer", ('c',), _build("training", "clipping_explorer", g=(4.0, 1.0), c=1.5)),
+    ("10", "natural_gradient_paths", ('lr',), _build("training", "natural_gradient_paths",
                                             np.random.default_rng(0).normal(1.0, 0.5, size=200),
                                             theta0=(-1.0, 2.0), lr=0.1)),
 ]

@@ -21,7 +21,7 @@ import numpy as np
 from nablakit._validate import as_float_array
 from nablakit.autodiff import Value, edge_gradients, tanh
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import live_figure, new_figure
+from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = ["NODES", "EDGES", "neuron_graph", "backprop_explorer"]
 
@@ -164,6 +164,6 @@ def backprop_explorer(x=1.0, w=0.8):
         point.set_data([x], [g["value"]["f"]])
         tangent.set_ydata(g["value"]["f"] + g["grad"]["x"] * (xs - x))
 
-    slider = widgets.FloatSlider(value=x, min=X_RANGE[0], max=X_RANGE[1], step=0.05, description="input x",
-                                 readout_format=".2f", continuous_update=True)
-    return live_figure(fig, {"x": slider}, artists, update)
+    x_slider = slider(widgets.FloatSlider, "input x", value=x, min=X_RANGE[0], max=X_RANGE[1], step=0.05,
+                      readout_format=".2f")
+    return live_figure(fig, {"x": x_slider}, artists, update)
