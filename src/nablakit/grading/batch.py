@@ -29,7 +29,8 @@ from pathlib import Path
 
 from .limits import Limits
 
-__all__ = ["Course", "BatchResult", "GradingSetupError", "make_job", "ensure_students", "grade_batch"]
+__all__ = ["Course", "BatchResult", "GradingSetupError", "make_job", "ensure_students", "grade_batch", "flags_of",
+           "breaches_of", "NO_SANDBOX_WARNING"]
 
 
 class GradingSetupError(RuntimeError):
@@ -133,9 +134,10 @@ def _find_config_dir(root):
     raise GradingSetupError(f"no nbgrader_config.py found in {', '.join(map(str, candidates))}")
 
 
-def make_job(course, assignment, student, limits, log_dir, rename=True):
+def make_job(course, assignment, student, limits, log_dir, rename=True, sandbox=True):
     """Everything a worker needs to grade one submission, as a JSON-friendly dict."""
     return {
+        "sandbox": bool(sandbox),
         "assignment": assignment,
         "student": student,
         "course_root": course.root,
@@ -182,10 +184,16 @@ class BatchResult:
     results: list
     seconds: float
     workers: int = 1
+    sandbox: bool = True
 
     @property
     def failed(self):
         return [r for r in self.results if r["status"] != "graded"]
+
+    @property
+    def breached(self):
+        """Results with a sign of reaching outside the sandbox or tampering with grading (see :func:`breaches_of`)."""
+        return [r for r in self.results if breaches_of(r)]
 
     @property
     def graded(self):
@@ -206,7 +214,8 @@ class BatchResult:
 
     def summary(self):
         """A plain-text table per exercise, then failures and flags by student."""
-        lines = [f"{'exercise':<30} {'n':>4} {'graded':>6} {'failed':>6} {'mean':>6} {'median':>6} {'max':>5}"]
+        lines = [] if self.sandbox else [NO_SANDBOX_WARNING, ""]
+        lines += [f"{'exercise':<30} {'n':>4} {'graded':>6} {'failed':>6} {'mean':>6} {'median':>6} {'max':>5}"]
         for assignment, rows in self.by_assignment().items():
             scores = [r["auto_score"] for r in rows if r["status"] == "graded"]
             top = max((r.get("auto_max") or 0 for r in rows if r["status"] == "graded"), default=0)
@@ -222,6 +231,12 @@ class BatchResult:
             lines.append("NOT GRADED:")
             for r in sorted(self.failed, key=lambda r: (r["assignment"], r["student"])):
                 lines.append(f"  {r['student']} ({r['assignment']}): {r['reason']}")
+        breached = self.breached
+        if breached:
+            lines.append("")
+            lines.append(f"INTEGRITY: {len(breached)} submission(s) reached outside the sandbox or tampered with "
+                         "grading (exit status 1): " + ", ".join(f"{r['student']} ({r['assignment']})"
+                                                                 for r in sorted(breached, key=_key)))
         flagged = [r for r in self.results if flags_of(r)]
         if flagged:
             lines.append("")
@@ -231,6 +246,40 @@ class BatchResult:
                 lines.append(f"  {r['student']} ({r['assignment']}): " + "; ".join(items[:4])
                              + (f"; +{len(items) - 4} more" if len(items) > 4 else ""))
         return "\n".join(lines)
+
+
+NO_SANDBOX_WARNING = ("WARNING: graded with --no-sandbox: student code ran with the grader's rights and could "
+                      "read the answer key and change the gradebook; these grades are not protected.")
+# Tamper-lint findings that are not a sign of tampering on their own (a student may stop a cell this way).
+_HARMLESS_LINT = ("calls sys.exit", "calls exit()", "calls quit()")
+_BREACH_FINDINGS = (": test cell edited", ": locked cell edited", "metadata changed", "re-created without")
+
+
+def _key(r):
+    return r["assignment"], r["student"]
+
+
+def breaches_of(result):
+    """Signs that a submission reached outside its sandbox or tampered with grading, as sentences.
+
+    Attempts the kernel's audit hook logged, processes left running, patches
+    the guard undid or tests it voided, edited test cells and tamper-lint
+    findings (other than ``sys.exit``/``exit()``) all count. Deleted test
+    cells do not: a student may delete one by accident; they are restored.
+
+    Examples
+    --------
+    >>> breaches_of({"breach": ["opened /course/solutions/ex01.ipynb (outside its sandbox)"],
+    ...              "lint": ["a1: imports sqlite3", "a2: calls sys.exit"],
+    ...              "integrity": ["t1: test cell deleted; restored from the source"]})
+    ['sandbox: opened /course/solutions/ex01.ipynb (outside its sandbox)', 'lint a1: imports sqlite3']
+    """
+    items = [f"sandbox: {b}" for b in result.get("breach", [])]
+    items += [f"lint {f}" for f in result.get("lint", []) if not f.endswith(_HARMLESS_LINT)]
+    items += [f"test cell {f}" for f in result.get("integrity", []) if any(b in f for b in _BREACH_FINDINGS)]
+    items += [f"{e['kind']} in {e['cell']}: {e['detail']}" for e in result.get("events", [])
+              if e.get("kind") in ("tamper", "void")]
+    return items
 
 
 def flags_of(result):
@@ -243,7 +292,8 @@ def flags_of(result):
     ...           "events": [{"kind": "timeout", "cell": "a1", "detail": "cell interrupted after 5 s"}]})
     ['test cell t1: test cell deleted; restored from the source', 'lint a1: calls os._exit (kills the kernel)', 'timeout in a1: cell interrupted after 5 s']
     """
-    items = list(result.get("flags", []))
+    items = [f"sandbox: {b}" for b in result.get("breach", [])]
+    items += list(result.get("flags", []))
     items += [f"test cell {f}" for f in result.get("integrity", [])]
     items += [f"lint {f}" for f in result.get("lint", [])]
     for event in result.get("events", []):
@@ -253,7 +303,7 @@ def flags_of(result):
 
 
 def grade_batch(course, assignments=None, students=None, *, executor=None, workers=None, limits=None,
-                log_dir=None, progress=True, rename=True, stream=None):
+                log_dir=None, progress=True, rename=True, stream=None, sandbox=True):
     """Autograde all submissions of ``assignments`` in parallel.
 
     Parameters
@@ -279,6 +329,10 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
         Grade a single notebook submitted under another file name (flagged).
     stream : file, optional
         Where the progress bar goes (default: stderr).
+    sandbox : bool
+        Run every kernel in a bubblewrap sandbox (:mod:`nablakit.grading.isolation`).
+        When it cannot start, :class:`~nablakit.grading.isolation.SandboxUnavailable`
+        is raised before anything is graded.
 
     Returns
     -------
@@ -287,17 +341,21 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
     from .executors import LocalExecutor
 
     limits = limits or Limits()
+    if sandbox:
+        from .isolation import check_available
+
+        check_available()
     assignments = list(assignments or course.assignments_with_submissions())
     if not assignments:
         raise GradingSetupError(f"no submissions found under {course.path('submitted', '*', '*')}")
     log_dir = Path(log_dir or Path(course.config_dir) / "logs")
     # One exercise after the other: workers running at the same time then grade different students.
     wanted = set(students or ())
-    jobs = [make_job(course, assignment, s, limits, log_dir, rename)
+    jobs = [make_job(course, assignment, s, limits, log_dir, rename, sandbox)
             for assignment in assignments for s in course.students(assignment) if not wanted or s in wanted]
     ensure_students(course, assignments, {j["student"] for j in jobs})
     if not jobs:
-        return BatchResult(results=[], seconds=0.0, workers=0)
+        return BatchResult(results=[], seconds=0.0, workers=0, sandbox=bool(sandbox))
     own = executor is None
     executor = executor or LocalExecutor(workers, log_dir=log_dir)
     n_workers = getattr(executor, "workers", None) or _dask_size(executor)
@@ -323,7 +381,8 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
             bar.close()
         if own:
             executor.close()
-    return BatchResult(results=results, seconds=time.perf_counter() - start, workers=n_workers or 1)
+    return BatchResult(results=results, seconds=time.perf_counter() - start, workers=n_workers or 1,
+                       sandbox=bool(sandbox))
 
 
 def _dask_size(executor):

@@ -10,8 +10,15 @@ Examples (from the project root, or anywhere with ``--course-root``)::
         --db-url postgresql+psycopg://grader@db/gradebook
     nablakit-grade ex01-partial-derivatives --feedback   # then nbgrader generate_feedback
 
-Exit status: 0 when every submission got a grade, 1 when some could not be
-graded (they are named on stderr), 2 when the course is not ready to grade.
+Every kernel runs in a bubblewrap sandbox (:mod:`nablakit.grading.isolation`);
+if it cannot start the command refuses to grade and says how to fix it.
+``--no-sandbox`` grades without isolation, with a warning in the summary and
+the reports.
+
+Exit status: 0 when every submission got a grade and none reached outside its
+sandbox or tampered with grading; 1 when some could not be graded or did
+(they are named on stderr and in the summary's FLAGGED list); 2 when the
+course is not ready to grade or the sandbox cannot start.
 Reports go to ``autograder/reports/`` (CSV and HTML), one grading log per
 submission to ``autograder/logs/``.
 """
@@ -24,7 +31,8 @@ import sys
 from pathlib import Path
 
 from . import require_grading_packages
-from .batch import Course, GradingSetupError, grade_batch
+from .batch import NO_SANDBOX_WARNING, Course, GradingSetupError, grade_batch
+from .isolation import SandboxUnavailable
 from .limits import Limits, format_size, parse_size
 
 __all__ = ["build_parser", "main"]
@@ -68,6 +76,9 @@ def build_parser():
                    help="do not grade a single notebook submitted under another file name")
     p.add_argument("--feedback", action="store_true", help="run nbgrader generate_feedback afterwards")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student code WITHOUT the bubblewrap sandbox (it can then read the answer key and "
+                        "write the gradebook); the summary and reports say so")
     return p
 
 
@@ -87,15 +98,24 @@ def main(argv=None):
         limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                         memory=parse_size(args.memory), max_output=parse_size(args.max_output) or Limits().max_output)
         course = Course.load(args.course_root, db_url=args.db_url)
+        if not args.no_sandbox:
+            from .isolation import check_available
+
+            check_available()
         executor = _executor(args)
     except (GradingSetupError, ValueError) as exc:
         print(f"nablakit-grade: {exc}", file=sys.stderr)
         return 2
+    except SandboxUnavailable as exc:
+        print(f"nablakit-grade: refusing to grade: the sandbox cannot start.\n{exc}", file=sys.stderr)
+        return 2
+    if args.no_sandbox:
+        print(f"nablakit-grade: {NO_SANDBOX_WARNING}", file=sys.stderr)
     try:
         batch = grade_batch(course, args.exercises or None, args.students, executor=executor, workers=args.workers,
                             limits=limits, log_dir=args.logs, progress=not args.no_progress,
-                            rename=not args.no_rename)
-    except GradingSetupError as exc:
+                            rename=not args.no_rename, sandbox=not args.no_sandbox)
+    except (GradingSetupError, SandboxUnavailable) as exc:
         print(f"nablakit-grade: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -117,11 +137,17 @@ def main(argv=None):
                                   "--force"], cwd=course.config_dir, env=env, capture_output=True, text=True)
             state = "ok" if out.returncode == 0 else f"FAILED (exit {out.returncode})"
             print(f"feedback {assignment}: {state}")
+    status = 0
     if batch.failed:
         names = ", ".join(f"{r['student']} ({r['assignment']})" for r in batch.failed)
         print(f"nablakit-grade: {len(batch.failed)} submission(s) could not be graded: {names}", file=sys.stderr)
-        return 1
-    return 0
+        status = 1
+    if batch.breached:
+        names = ", ".join(f"{r['student']} ({r['assignment']})" for r in batch.breached)
+        print(f"nablakit-grade: {len(batch.breached)} submission(s) reached outside the sandbox or tampered with "
+              f"grading (see FLAGGED): {names}", file=sys.stderr)
+        status = 1
+    return status
 
 
 if __name__ == "__main__":

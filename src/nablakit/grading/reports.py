@@ -25,7 +25,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .batch import flags_of
+from .batch import NO_SANDBOX_WARNING, breaches_of, flags_of
 
 __all__ = [
     "part_order",
@@ -229,6 +229,8 @@ def write_html(results, assignment, path, order=()):
         "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.2rem .5rem;text-align:left}"
         "td.n{text-align:right}</style></head><body>",
         f"<h1>{esc(assignment)}</h1>",
+        *([f"<p role='alert'><strong>{esc(NO_SANDBOX_WARNING)}</strong></p>"]
+          if any(r.get("sandbox") is False for r in results) else []),
         f"<p>{len(results)} submissions: {len(graded)} graded, {len(results) - len(graded)} not graded.",
     ]
     if scores:
@@ -262,6 +264,13 @@ def write_html(results, assignment, path, order=()):
     if failed:
         out.append("<h2>Not graded</h2><ul>")
         out += [f"<li>{esc(r['student'])}: {esc(r.get('reason') or '')}</li>" for r in failed]
+        out.append("</ul>")
+    breached = [r for r in results if breaches_of(r)]
+    if breached:
+        out.append("<h2>Integrity: reached outside the sandbox or tampered with grading</h2><ul>")
+        for r in breached:
+            items = "".join(f"<li>{esc(f)}</li>" for f in breaches_of(r))
+            out.append(f"<li>{esc(r['student'])}<ul>{items}</ul></li>")
         out.append("</ul>")
     flagged = [r for r in results if flags_of(r)]
     if flagged:

@@ -47,7 +47,8 @@ from traitlets import Bool, Integer, List, Unicode
 from .integrity import bound_names, imported_modules, used_names
 from .limits import format_size
 
-__all__ = ["EVENTS", "GuardedExecute", "TrimTracebacks", "OutputLimitExceeded", "role_of", "trim_traceback"]
+__all__ = ["EVENTS", "GuardedExecute", "TrimTracebacks", "RestoreTestCells", "OutputLimitExceeded", "role_of",
+           "trim_traceback", "restore_cells"]
 
 #: Events recorded while grading, read by the grading process afterwards.
 EVENTS: list[dict] = []
@@ -396,4 +397,73 @@ class TrimTracebacks(NbGraderPreprocessor):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = trim_traceback(list(output.get("traceback", [])), student_counts)
+        return nb, resources
+
+
+def restore_cells(nb, release):
+    """Put every nbgrader cell of ``release`` that ``nb`` lacks back, in its released order; return their ids.
+
+    nbgrader's ``OverwriteCells.add_missing_grade_cells`` only restores a
+    deleted grade cell when the cell before it is still there (two missing
+    in a row raise ``KeyError``). Here each missing cell (test, answer stub
+    or locked instructor cell) goes right after the nearest earlier cell of
+    the release that is present (or restored), so nbgrader then finds every
+    cell and overwrites the tests from its gradebook (hidden tests included).
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> def cell(i, **kw):
+    ...     return new_code_cell(i, metadata={"nbgrader": {"grade_id": i, "locked": True, **kw}})
+    >>> release = new_notebook(cells=[cell("a", solution=True), cell("t1", grade=True), cell("t2", grade=True)])
+    >>> submitted = new_notebook(cells=[release.cells[0]])
+    >>> restore_cells(submitted, release), [c.source for c in submitted.cells]
+    (['t1', 't2'], ['a', 't1', 't2'])
+    """
+    import copy
+
+    present = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
+    restored = []
+    order = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in release.cells]
+    for index, cell in enumerate(release.cells):
+        grade_id = order[index]
+        if not grade_id or grade_id in present:
+            continue
+        anchor = next((order[j] for j in range(index - 1, -1, -1) if order[j] in present), None)
+        position = 0
+        if anchor is not None:
+            position = next(i for i, c in enumerate(nb.cells)
+                            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == anchor) + 1
+        new = copy.deepcopy(cell)
+        if new.get("cell_type") == "code":
+            new["outputs"], new["execution_count"] = [], None
+        nb.cells.insert(position, new)
+        present.add(grade_id)
+        restored.append(grade_id)
+    return restored
+
+
+class RestoreTestCells(NbGraderPreprocessor):
+    """Before nbgrader's ``OverwriteCells``: restore deleted cells from the released notebook (see :func:`restore_cells`)."""
+
+    release_dir = Unicode("", help="Folder of the released notebooks of this assignment.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        path = Path(self.release_dir) / f"{resources.get('unique_key')}.ipynb"
+        if not self.release_dir or not path.is_file():
+            return nb, resources
+        import nbformat
+
+        release = nbformat.read(path, as_version=4)
+        restored = restore_cells(nb, release)
+        if restored:
+            tests = [c for c in restored if role_of(next(x for x in nb.cells if x.metadata.get("nbgrader", {})
+                                                         .get("grade_id") == c)) == "test"]
+            others = [c for c in restored if c not in tests]
+            if tests:
+                EVENTS.append({"kind": "restored", "cell": ", ".join(tests),
+                               "detail": f"test cells restored ({len(tests)} deleted by the submission)"})
+            if others:
+                EVENTS.append({"kind": "restored", "cell": ", ".join(others),
+                               "detail": f"deleted answer or instructor cells restored as released ({len(others)})"})
         return nb, resources

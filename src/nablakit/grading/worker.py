@@ -16,7 +16,16 @@ line on stdout. For every job it
    :class:`~nablakit.grading.sandbox.GuardedExecute` and
    :class:`~nablakit.grading.sandbox.TrimTracebacks` in the autograde chain;
 3. waits at most ``notebook_timeout`` seconds, then kills every process the
-   job left behind (the worker is a child subreaper, so nothing escapes).
+   job left behind (the worker is a child subreaper, so nothing escapes);
+   a process still running after the notebook ended (a double fork), and
+   every attempt to reach outside the sandbox that the kernel's audit hook
+   logged, are reported in the result's ``breach`` list.
+
+With ``job["sandbox"]`` (the default) every kernel runs in a bubblewrap
+sandbox (:mod:`nablakit.grading.isolation`): the worker's kernel fork server
+runs inside one, and the sandbox's writable folders are emptied before each
+submission. If the sandbox cannot start, the submission is not graded
+(fail closed).
 
 Forking from a process that already imported nbgrader avoids paying
 nbgrader's import time (about two seconds of CPU) for every submission; the
@@ -27,6 +36,7 @@ set-up work.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import resource
@@ -65,6 +75,7 @@ def _result(job, status, reason=None, **extra):
         "events": [],
         "parts": {},
         "messages": {},
+        "breach": [],
     }
     out.update(extra)
     return out
@@ -214,6 +225,12 @@ def grade_in_this_process(job):
     overrides.GuardedExecute.max_output = int(limits.max_output)
     overrides.GuardedExecute.shutdown_kernel = "immediate"
     overrides.Autograde.create_student = True
+    from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
+
+    overrides.RestoreTestCells.release_dir = job["release_dir"]
+    overrides.Autograde.sanitize_preprocessors = [
+        ClearOutput, DeduplicateIds, OverwriteKernelspec, sandbox.RestoreTestCells, OverwriteCells, CheckCellMetadata,
+    ]
     overrides.Autograde.autograde_preprocessors = [
         sandbox.GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
         sandbox.TrimTracebacks, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
@@ -307,8 +324,21 @@ def run_job(job):
     log_dir = Path(job["log_dir"])
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{job['assignment']}--{job['student']}.log"
-    _ensure_fork_server()
+    if job.get("sandbox", True):
+        from .isolation import SandboxUnavailable, check_available
+
+        try:
+            check_available()
+        except SandboxUnavailable as exc:
+            result.update(status="failed", reason=f"not graded: the sandbox could not start. {exc}"[:1000])
+            result["seconds"] = time.monotonic() - start
+            return result
+    from . import kernels
+
+    _ensure_fork_server(job)
     _prepare_fork(job)
+    scratch = kernels.SCRATCH
+    scratch.clear()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the forked grading process
@@ -329,11 +359,18 @@ def run_job(job):
                 break
             status = None
             time.sleep(0.01)
-    # Kill the grading process if still there, the kernel and anything the submission started.
-    from . import kernels
-
     server = kernels.SERVER
-    kill_descendants(os.getpid(), spare=(server.pid,) if server else (), reap_all=True)
+    spare = server.core if server else ()
+    breach = []
+    if not timed_out and status is not None:
+        stray = _stray_processes(spare)
+        if stray:
+            breach.append(f"{len(stray)} process(es) of the submission still ran after its notebook ended "
+                          "(a background or double-forked process); killed")
+    # Kill the grading process if still there, the kernel and anything the submission started.
+    kill_descendants(os.getpid(), spare=spare, reap_all=True)
+    breach += kernels.read_audit(scratch.run)
+    scratch.clear()
     if timed_out:
         child = _result(job, "failed", reason=f"grading took longer than the {limits.notebook_timeout:g} s limit "
                                               "for one notebook; every process of the submission was killed")
@@ -347,10 +384,24 @@ def run_job(job):
         _remove_partial(job)
     for key in ("flags", "integrity", "lint"):
         child[key] = result[key] + child.get(key, [])
+    child["breach"] = breach + child.get("breach", [])
+    child["sandbox"] = bool(job.get("sandbox", True))
     child["log"] = str(log_path)
     child["seconds"] = time.monotonic() - start
     _trim_log(log_path)
     return child
+
+
+def _stray_processes(spare, grace=0.5):
+    """Live processes below this worker, other than the fork server's, once the kernel had time to die."""
+    from .limits import descendants
+
+    deadline = time.monotonic() + grace
+    while True:
+        found = descendants(os.getpid(), spare)
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
 
 
 def _remove_partial(job):
@@ -378,6 +429,11 @@ def _prepare_fork(job):
     """Compile the assignment's gradebook queries once per worker; no DB connection crosses the fork."""
     from . import speedups
 
+    from . import kernels
+
+    kernels.SANDBOX = bool(job.get("sandbox", True))
+    kernels.STUDENT = job["student"]
+    kernels.HIDDEN = tuple(h for h in (job.get("course_root"), job.get("config_dir"), *job.get("hidden", [])) if h)
     key = (job["db_url"], job["course_id"], job["assignment"])
     if key not in _WARMED:
         _WARMED.add(key)
@@ -385,21 +441,47 @@ def _prepare_fork(job):
     speedups.before_fork()
 
 
-def _ensure_fork_server():
-    """(Re)start this worker's kernel fork server if it is not running."""
+def _sandbox_argv(job):
+    """The bwrap command line of this worker's sandbox for ``job`` (None when grading unsandboxed)."""
     from . import kernels
+    from .isolation import bwrap_argv
 
+    if not job.get("sandbox", True):
+        return None
+    hidden = [job.get("course_root"), job.get("config_dir"), *job.get("hidden", [])]
+    return bwrap_argv(kernels.SCRATCH, hidden=[h for h in hidden if h])
+
+
+def _ensure_fork_server(job=None):
+    """(Re)start this worker's kernel fork server (in the sandbox ``job`` asks for) if it is not running."""
+    from . import kernels
+    from .isolation import Scratch
+
+    if kernels.SCRATCH is None:
+        kernels.SCRATCH = Scratch()
+        atexit.register(kernels.SCRATCH.remove)
+    job = job or {"sandbox": os.environ.get("NABLAKIT_GRADE_SANDBOX", "1") != "0"}
+    if job.get("sandbox", True):
+        from .isolation import SandboxUnavailable, check_available
+
+        try:
+            check_available()
+        except SandboxUnavailable:
+            return
     if os.environ.get("NABLAKIT_GRADE_FORK_KERNELS", "1") == "0":
         return
-    if kernels.SERVER is not None and kernels.SERVER.alive():
+    argv = _sandbox_argv(job)
+    server = kernels.SERVER
+    if server is not None and server.alive() and getattr(server, "argv", None) == argv:
         return
-    if kernels.SERVER is not None:
-        kernels.SERVER.close()
+    if server is not None:
+        server.close()
         kernels.SERVER = None
     try:
-        kernels.SERVER = kernels.ForkServer(env={**os.environ, **_THREAD_ENV})
+        kernels.SERVER = kernels.ForkServer(env={**os.environ, **_THREAD_ENV}, sandbox=argv)
+        kernels.SERVER.argv = argv
     except (OSError, RuntimeError, ValueError):
-        kernels.SERVER = None  # kernels are then launched the usual way
+        kernels.SERVER = None  # kernels are then launched the usual way (each in a sandbox of its own)
 
 
 def warm_up():
@@ -443,6 +525,8 @@ def serve(stdin=None, stdout=None):
 
     if kernels.SERVER is not None:
         kernels.SERVER.close()
+    if kernels.SCRATCH is not None:
+        kernels.SCRATCH.remove()
     return 0
 
 
