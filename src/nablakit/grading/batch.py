@@ -272,9 +272,9 @@ def breaches_of(result):
     >>> breaches_of({"breach": ["opened /course/solutions/ex01.ipynb (outside its sandbox)"],
     ...              "lint": ["a1: imports sqlite3", "a2: calls sys.exit"],
     ...              "integrity": ["t1: test cell deleted; restored from the source"]})
-    ['sandbox: opened /course/solutions/ex01.ipynb (outside its sandbox)', 'lint a1: imports sqlite3']
+    ['outside: opened /course/solutions/ex01.ipynb (outside its sandbox)', 'lint a1: imports sqlite3']
     """
-    items = [f"sandbox: {b}" for b in result.get("breach", [])]
+    items = [f"outside: {b}" for b in result.get("breach", [])]
     items += [f"lint {f}" for f in result.get("lint", []) if not f.endswith(_HARMLESS_LINT)]
     items += [f"test cell {f}" for f in result.get("integrity", []) if any(b in f for b in _BREACH_FINDINGS)]
     items += [f"{e['kind']} in {e['cell']}: {e['detail']}" for e in result.get("events", [])
@@ -292,7 +292,7 @@ def flags_of(result):
     ...           "events": [{"kind": "timeout", "cell": "a1", "detail": "cell interrupted after 5 s"}]})
     ['test cell t1: test cell deleted; restored from the source', 'lint a1: calls os._exit (kills the kernel)', 'timeout in a1: cell interrupted after 5 s']
     """
-    items = [f"sandbox: {b}" for b in result.get("breach", [])]
+    items = [f"outside: {b}" for b in result.get("breach", [])]
     items += list(result.get("flags", []))
     items += [f"test cell {f}" for f in result.get("integrity", [])]
     items += [f"lint {f}" for f in result.get("lint", [])]

@@ -108,11 +108,11 @@ class ForkServer:
         # in a forked grading process the server is not our child: look it up instead of waiting for it
         return _ForkedProcess(self.pid).poll() is None
 
-    def fork_kernel(self, argv, cwd, env, memory=None, timeout=30, audit=None):
+    def fork_kernel(self, argv, cwd, env, memory=None, timeout=30, audit=None, deny=()):
         """Ask for a kernel; return its pid. Raises OSError if the server is gone."""
         nonce = secrets.token_hex(8)
         request = {"nonce": nonce, "argv": list(argv), "cwd": str(cwd), "env": dict(env), "memory": memory,
-                   "audit": audit}
+                   "audit": audit, "deny": list(deny)}
         os.write(self.proc.stdin.fileno(), (json.dumps(request) + "\n").encode())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -213,7 +213,7 @@ class ForkProvisioner(LocalProvisioner):
         argv = cmd[cmd.index("ipykernel_launcher") + 1:]
         if server is not None and server.alive() and server.sandboxed == bool(SANDBOX):
             try:
-                pid = server.fork_kernel(argv, cwd, env, memory=self.memory, audit=audit)
+                pid = server.fork_kernel(argv, cwd, env, memory=self.memory, audit=audit, deny=HIDDEN)
             except (OSError, ValueError):
                 pid = None
             if pid is not None:
@@ -223,7 +223,7 @@ class ForkProvisioner(LocalProvisioner):
                 return self.connection_info
         # No server: a fresh interpreter, in a sandbox of its own when sandboxing.
         launcher = [sys.executable, "-m", "nablakit.grading.kernels", "--kernel",
-                    json.dumps({"audit": audit, "memory": self.memory}), *argv]
+                    json.dumps({"audit": audit, "memory": self.memory, "deny": list(HIDDEN)}), *argv]
         if SANDBOX:
             launcher = isolation.bwrap_argv(SCRATCH, hidden=HIDDEN, env=env) + launcher
             kwargs["cwd"] = None
@@ -278,8 +278,11 @@ def read_audit(folder):
     return found
 
 
-def _install_audit(path):
-    """Record, append-only, what a kernel does that reaches outside its sandbox (never raises, never blocks)."""
+def _install_audit(path, deny=()):
+    """Record, append-only, what a kernel does that reaches outside its sandbox (never raises, never blocks).
+
+    Paths under ``deny`` (the course root: without a sandbox it is really there) always count as outside.
+    """
     if not path:
         return
     try:
@@ -294,6 +297,8 @@ def _install_audit(path):
                os.path.dirname(os.path.dirname(nablakit.__file__))]
     allowed += [p for p in sys.path if p]
     allowed = tuple(sorted({os.path.realpath(p).rstrip("/") for p in allowed if p}, key=len))
+    denied = tuple(os.path.realpath(p).rstrip("/") for p in deny if p)
+    own = os.path.realpath(os.getcwd())
     seen = set()
     # armed by the first cell the kernel runs: the kernel's own start-up (platform probes, history database) is not
     # the submission's doing
@@ -311,6 +316,9 @@ def _install_audit(path):
             target = normpath(abspath(target))
         except Exception:  # noqa: BLE001
             return True
+        if target != own and not target.startswith(own + "/") and any(
+                target == d or target.startswith(d + "/") for d in denied):
+            return False
         return any(target == a or target.startswith(a + "/") for a in allowed)
 
     def record(text):
@@ -379,7 +387,7 @@ def _become_kernel(request):
     sys.stderr = open(2, "w", closefd=False)
     from ipykernel import kernelapp
 
-    _install_audit(request.get("audit"))
+    _install_audit(request.get("audit"), request.get("deny") or ())
     try:
         kernelapp.launch_new_instance(argv=request["argv"])
     finally:
@@ -445,7 +453,7 @@ def _launch_alone(argv):
     """``python -m nablakit.grading.kernels --kernel '{"audit": ...}' <ipykernel args>``: one kernel, no server."""
     options = json.loads(argv[0])
     request = {"argv": argv[1:], "cwd": None, "env": None, "memory": options.get("memory"),
-               "audit": options.get("audit")}
+               "audit": options.get("audit"), "deny": options.get("deny")}
     try:
         _become_kernel(request)
     finally:
