@@ -5,12 +5,16 @@ answers with a named mistake from ``tests/exercise_cases.py`` and a blank
 release, filled in with the submission builder) in a temporary
 course, copies that course twice (same submissions, same fresh gradebook),
 then grades one copy with ``nablakit-grade`` (its default number of workers,
-cores + 1; the whole command timed: start-up, grading, reports) and the other
-with one plain
+cores + 1, every kernel in its bubblewrap sandbox; the whole command timed:
+start-up, grading, reports) and the other with one plain
 ``nbgrader autograde "ex[0-9][0-9]-*" --force`` (one process for all ten
-exercises, the fastest way to run nbgrader sequentially). Prints both wall
-times, the cost per submission and their ratio, all from this one run, and
-exits with status 1 if any grade differs between the two gradebooks.
+exercises, the fastest way to run nbgrader sequentially). A third copy is
+graded with ``nablakit-grade --no-sandbox``: the difference is the sandbox's
+own cost per submission. With ``NABLAKIT_BENCH_PER_KERNEL=1`` a fourth copy
+is graded with the sandbox but without the kernel fork server (a fresh
+sandboxed interpreter per kernel), the alternative design. Prints the wall
+times, the cost per submission and the ratio, all from this one run, and
+exits with status 1 if any grade differs from sequential nbgrader's.
 
 Run with ``make bench`` or ``python benchmarks/bench_grading.py``.
 """
@@ -35,7 +39,7 @@ from nablakit.grading.submission import build_submission, solution_answers  # no
 
 EXERCISES = find_assignments(ROOT)
 SUBMISSIONS = 40
-GOAL = 1.8
+GOAL = 2.5
 
 
 def class_of(name, size):
@@ -83,43 +87,56 @@ def main():
             for student, answers in class_of(name, SUBMISSIONS // len(EXERCISES)).items():
                 build_submission(released, course, student, answers)
                 n += 1
-        runner, sequential = base / "runner", base / "sequential"
-        shutil.copytree(course, runner)
-        shutil.copytree(course, sequential)
+        modes = {"sandbox": ([], {}), "no-sandbox": (["--no-sandbox"], {})}
+        if os.environ.get("NABLAKIT_BENCH_PER_KERNEL") == "1":
+            modes["sandbox, no fork server"] = ([], {"NABLAKIT_GRADE_FORK_KERNELS": "0"})
+        for name in [*modes, "sequential"]:
+            shutil.copytree(course, base / name)
         from nablakit.grading.executors import default_workers
 
         workers = default_workers()
         cores = os.cpu_count() or 1
         load = os.getloadavg()[0]
-
-        start = time.perf_counter()
-        ours = subprocess.run([str(Path(sys.executable).parent / "nablakit-grade"), *EXERCISES,
-                               "--course-root", str(runner), "--db-url", env_for(runner)["NBGRADER_DB_URL"],
-                               "--no-progress"],
-                              env=env_for(runner), capture_output=True, text=True)
-        t_ours = time.perf_counter() - start
+        times, outputs = {}, {}
+        for name, (flags, extra) in modes.items():
+            root = base / name
+            start = time.perf_counter()
+            outputs[name] = subprocess.run(
+                [str(Path(sys.executable).parent / "nablakit-grade"), *EXERCISES, "--course-root", str(root),
+                 "--db-url", env_for(root)["NBGRADER_DB_URL"], "--no-progress", *flags],
+                env={**env_for(root), **extra}, capture_output=True, text=True)
+            times[name] = time.perf_counter() - start
 
         start = time.perf_counter()
         plain = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", ALL_PATTERN, "--force"],
-                               cwd=sequential / "autograder", env=env_for(sequential), capture_output=True, text=True)
+                               cwd=base / "sequential" / "autograder", env=env_for(base / "sequential"),
+                               capture_output=True, text=True)
         t_plain = time.perf_counter() - start
-
-        if ours.returncode != 0 or plain.returncode != 0:
-            print(f"grading batch: FAIL, nablakit-grade exit {ours.returncode}, nbgrader exit {plain.returncode}\n"
-                  f"{ours.stdout[-1500:]}{ours.stderr[-1500:]}{plain.stderr[-1500:]}")
+        if plain.returncode != 0:
+            print(f"grading batch: FAIL, nbgrader exit {plain.returncode}\n{plain.stderr[-1500:]}")
             return 1
-        a, b = grades(runner), grades(sequential)
-        differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-        if len(a) != n or differ:
-            print(f"grading batch: FAIL, {len(a)} of {n} graded, grades differ for {differ[:5]}")
-            return 1
+        reference = grades(base / "sequential")
+        for name, out in outputs.items():
+            if out.returncode != 0:
+                print(f"grading batch: FAIL, nablakit-grade ({name}) exit {out.returncode}\n"
+                      f"{out.stdout[-1500:]}{out.stderr[-1500:]}")
+                return 1
+            mine = grades(base / name)
+            differ = sorted(k for k in set(mine) | set(reference) if mine.get(k) != reference.get(k))
+            if len(mine) != n or differ:
+                print(f"grading batch: FAIL ({name}), {len(mine)} of {n} graded, grades differ for {differ[:5]}")
+                return 1
+        t_ours = times["sandbox"]
         ratio = t_plain / t_ours
         verdict = "" if ratio >= GOAL else "  BELOW GOAL"
+        others = "; ".join(f"{name}: {t:.1f} s ({t / n:.2f} s each, ratio {t_plain / t:.2f}x)"
+                           for name, t in times.items() if name != "sandbox")
+        cost = (times["sandbox"] - times["no-sandbox"]) / n
         print(f"grading batch: {n} submissions ({len(EXERCISES)} exercises), {cores} cores, {workers} workers, "
               f"load {load:.1f} before: "
-              f"nablakit-grade {t_ours:.1f} s ({t_ours / n:.2f} s each), sequential nbgrader autograde "
+              f"nablakit-grade (sandboxed) {t_ours:.1f} s ({t_ours / n:.2f} s each), sequential nbgrader autograde "
               f"{t_plain:.1f} s ({t_plain / n:.2f} s each), ratio {ratio:.2f}x (goal >= {GOAL}x){verdict}; "
-              "grades identical")
+              f"{others}; sandbox cost {cost * 1000:+.0f} ms of wall time per submission; grades identical")
         return 0
     finally:
         shutil.rmtree(base, ignore_errors=True)

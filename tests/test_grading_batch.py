@@ -87,28 +87,29 @@ def test_kill_descendants_reaches_orphans_of_a_subreaper():
 
 
 def test_forked_kernels_are_like_launched_ones(tmp_path, monkeypatch):
-    """A kernel from the fork server runs in the notebook's folder, with the client's environment and the limit."""
+    """A kernel from the fork server runs in the notebook's folder, with the allow-listed environment and the limit."""
     import os
 
     from nbclient import NotebookClient
 
     from nablakit.grading import kernels
 
-    monkeypatch.setenv("GRADING_MARK", "from-the-client")
+    monkeypatch.setenv("NBGRADER_DB_URL", "sqlite:///secret/gradebook.db")
     server = kernels.ForkServer(env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     monkeypatch.setattr(kernels, "SERVER", server)
+    monkeypatch.setattr(kernels, "STUDENT", "alice")
     monkeypatch.setattr(kernels.ForkProvisioner, "memory", 3 * 1024**3)
     try:
         nb = new_notebook(cells=[new_code_cell(
             "import os, sys, resource\n"
-            "print(os.getcwd(), sys.path[0], os.getppid(), os.environ['GRADING_MARK'],"
+            "print(os.getcwd(), sys.path[0], os.getppid(), os.environ['NABLAKIT_STUDENT'], 'NBGRADER_DB_URL' in os.environ,"
             " resource.getrlimit(resource.RLIMIT_AS)[0], os.getsid(0) == os.getpid())")])
         NotebookClient(nb, kernel_manager_class=kernels.ForkingKernelManager, timeout=60,
                        resources={"metadata": {"path": str(tmp_path)}}).execute()
         fields = nb.cells[0].outputs[0].text.split()
     finally:
         server.close()
-    assert fields == [str(tmp_path), str(tmp_path), str(server.pid), "from-the-client", str(3 * 1024**3), "True"]
+    assert fields == [str(tmp_path), str(tmp_path), str(server.pid), "alice", "False", str(3 * 1024**3), "True"]
 
 
 # -- integrity: lint ---------------------------------------------------------------------
