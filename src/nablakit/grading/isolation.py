@@ -45,12 +45,12 @@ WORK_DIR = "/submission"
 #: The environment variable that tells a kernel whose submission it runs.
 STUDENT_VAR = "NABLAKIT_STUDENT"
 #: Variables a kernel may inherit from the grader (values are copied only if set). Everything else is dropped.
-KERNEL_ENV_ALLOWED = ("LANG", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_MESSAGES", "TZ", "NBGRADER_EXECUTION")
-#: Fixed variables of every kernel: one BLAS thread, Agg plots, everything writable in /tmp.
+KERNEL_ENV_ALLOWED = ("LANG", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_MESSAGES", "TZ", "NBGRADER_EXECUTION",
+                      "MPLBACKEND")
+#: Fixed variables of every kernel: one BLAS thread, everything writable in /tmp.
 _KERNEL_ENV_FIXED = {
     "HOME": "/tmp",
     "TMPDIR": "/tmp",
-    "MPLBACKEND": "Agg",
     "MPLCONFIGDIR": "/tmp/matplotlib",
     "IPYTHONDIR": "/tmp/ipython",
     "JUPYTER_CONFIG_DIR": "/tmp/jupyter",
