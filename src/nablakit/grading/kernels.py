@@ -64,7 +64,9 @@ _AUDIT_HEADER = "nablakit-audit"
 _PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython", "numpy",
             "numpy.linalg", "numpy.testing", "numpy.random", "ipykernel.debugger", "IPython.core.debugger",
             "IPython.core.completerlib", "IPython.extensions.storemagic", "sqlite3", "psutil",
-            "tornado.platform.asyncio", "tornado.queues", "pdb", "http.server", "xmlrpc.client", "nablakit.checks")
+            "tornado.platform.asyncio", "tornado.queues", "pdb", "http.server", "xmlrpc.client", "nablakit.checks",
+            # the font list (matplotlib runs fc-list to build it, about a second): once per server, not per kernel
+            "matplotlib", "matplotlib.font_manager")
 
 
 def _read_line(fd, limit=1 << 20):
@@ -335,6 +337,21 @@ def _install_audit(path, deny=()):
         except OSError:
             pass
 
+    import sysconfig
+
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    getframe = sys._getframe
+
+    def called_from_a_cell():
+        """Whether the first caller outside the standard library is the student's code (a cell), not a package."""
+        frame = getframe(2)
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if not (name.startswith(stdlib) or name.startswith("<frozen")):
+                return "/ipykernel_" in name or name.startswith("<")
+            frame = frame.f_back
+        return True
+
     def hook(event, args):
         if not state["armed"]:
             if event == "exec" and args:
@@ -349,9 +366,9 @@ def _install_audit(path, deny=()):
         elif event == "socket.connect":
             record(f"tried to connect to {args[1]!r}")
         elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.fork", "os.forkpty"):
-            detail = args[1] if event == "subprocess.Popen" and len(args) > 1 else (args[0] if args else "")
-            if detail == ["uname", "-p"]:  # platform.processor(), called by the kernel itself
+            if not called_from_a_cell():  # a library's own helper (matplotlib's fc-list, platform's uname)
                 return
+            detail = args[1] if event == "subprocess.Popen" and len(args) > 1 else (args[0] if args else "")
             record(f"started a process ({event} {str(detail)[:80]})")
 
     sys.addaudithook(hook)
@@ -389,6 +406,9 @@ def _become_kernel(request):
     sys.stdin = open(0, closefd=False)
     sys.stdout = open(1, "w", closefd=False)
     sys.stderr = open(2, "w", closefd=False)
+    if "matplotlib" in sys.modules:  # preloaded: pick the backend now, as a fresh import would (ipykernel's default)
+        sys.modules["matplotlib"].rcParams["backend"] = (os.environ.get("MPLBACKEND")
+                                                         or "module://matplotlib_inline.backend_inline")
     from ipykernel import kernelapp
 
     _install_audit(request.get("audit"), request.get("deny") or ())
