@@ -147,3 +147,14 @@ try:
 except OSError:
     pass
 '''
+
+#: Having read that an audit hook logs attempts: remove the logs, then try the gradebook.
+HIDE_TRACKS = _FIND + _ZERO_SQLITE + """
+import glob
+for _log in glob.glob("/var/tmp/*/run/audit-*.log") + glob.glob("/tmp/**/audit-*.log", recursive=True):
+    try:
+        os.remove(_log)
+    except OSError:
+        pass
+_zero_gradebooks()
+"""

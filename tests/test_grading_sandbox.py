@@ -41,9 +41,11 @@ from grading_support import (
     solution,
     sqlite_url,
 )
-from nablakit.grading.batch import breaches_of, flags_of, grade_batch
+from nablakit.grading import cli
+from nablakit.grading.batch import Course, breaches_of, flags_of, grade_batch
 from nablakit.grading.executors import LocalExecutor
 from nablakit.grading.isolation import KERNEL_ENV_ALLOWED, bwrap_path, kernel_env
+from nablakit.grading.reports import write_reports
 from nablakit.grading.submission import build_submission, solution_answers
 
 pytestmark = [
@@ -110,6 +112,7 @@ def hostile(port):
         "h-overwriter": {**r, first: attack.OVERWRITE_OTHERS + r[first]},
         "h-double-fork": {**r, first: attack.DOUBLE_FORK + r[first]},
         "h-network": {**r, first: attack.CONNECT.replace("PORT", str(port)) + r[first]},
+        "h-hide-tracks": {**r, first: attack.HIDE_TRACKS + r[first]},
     }
 
 
@@ -213,6 +216,12 @@ def test_no_connection_reaches_a_server_on_the_loopback_address(graded):
     assert r["auto_score"] == r["auto_max"]
 
 
+def test_removing_the_audit_log_is_itself_a_sign(graded):
+    r = result(graded, "h-hide-tracks")
+    assert "the kernel's audit log was removed" in r["breach"], r["breach"]
+    assert r["auto_score"] == r["auto_max"]
+
+
 def test_a_correct_submission_without_any_test_cell_gets_full_marks(graded):
     r = result(graded, "all-tests-deleted")
     assert r["status"] == "graded" and r["auto_score"] == r["auto_max"] == 10
@@ -225,7 +234,7 @@ def test_the_batch_says_it_lost_integrity(graded):
     batch = graded["batch"]
     assert {r["student"] for r in batch.breached} == set(hostile(0))
     summary = batch.summary()
-    assert "INTEGRITY: 6 submission(s)" in summary and "FLAGGED" in summary
+    assert f"INTEGRITY: {len(hostile(0))} submission(s)" in summary and "FLAGGED" in summary
     assert "WARNING" not in summary
 
 
@@ -257,13 +266,15 @@ def test_the_issues_two_attacks_worked_without_the_sandbox_and_fail_with_it(tmp_
     build_submission(released(root, EX1), root, "z-honest", right())
     url = sqlite_url(root)
 
-    unprotected = _grade(root, "--no-sandbox", "--workers", "1")
-    assert unprotected.returncode == 1, unprotected.stdout + unprotected.stderr
-    assert "WARNING: graded with --no-sandbox" in unprotected.stdout
+    course = Course.load(root, db_url=url)
+    unprotected = grade_batch(course, [EX1], workers=1, limits=TEST_LIMITS, progress=False, sandbox=False)
+    assert unprotected.summary().startswith("WARNING: graded with --no-sandbox")
+    write_reports(unprotected, course, root / "reports")
     assert "WARNING: graded with --no-sandbox" in (root / "reports" / f"{EX1}.html").read_text()
     assert sum(s for s, *_ in gradebook_parts(url, EX1, "c-answer-key").values()) == 10  # read the answer key
     assert sum(s for s, *_ in gradebook_parts(url, EX1, "a-honest").values()) == 0  # zeroed by the writer
     assert sum(s for s, *_ in gradebook_parts(url, EX1, "z-honest").values()) == 10
+    assert {r["student"] for r in unprotected.breached} == {"b-writer", "c-answer-key"}  # signs, even so
 
     protected = _grade(root)
     assert protected.returncode == 1, protected.stdout + protected.stderr
@@ -275,63 +286,21 @@ def test_the_issues_two_attacks_worked_without_the_sandbox_and_fail_with_it(tmp_
 
 
 @pytest.mark.parametrize("fake", ["missing", "no-userns"])
-def test_grading_refuses_when_the_sandbox_cannot_start(tmp_path, fake):
+def test_grading_refuses_when_the_sandbox_cannot_start(tmp_path, monkeypatch, capsys, fake):
     root = tmp_path / "course"
     (root / "autograder").mkdir(parents=True)
     shutil.copy(Path(__file__).resolve().parents[1] / "autograder" / "nbgrader_config.py", root / "autograder")
-    env = dict(os.environ)
     if fake == "missing":
-        env["NABLAKIT_BWRAP"] = str(tmp_path / "no-such-bwrap")
+        monkeypatch.setenv("NABLAKIT_BWRAP", str(tmp_path / "no-such-bwrap"))
     else:
         script = tmp_path / "bwrap"
         script.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
         script.chmod(0o755)
-        env["NABLAKIT_BWRAP"] = str(script)
-    out = _grade(root, env=env)
-    assert out.returncode == 2, out.stdout + out.stderr
-    assert "refusing to grade" in out.stderr and "apt-get install bubblewrap" in out.stderr
-    assert "--no-sandbox" in out.stderr
+        monkeypatch.setenv("NABLAKIT_BWRAP", str(script))
+    status = cli.main([EX1, "--course-root", str(root), "--no-progress"])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "refusing to grade" in err and "apt-get install bubblewrap" in err and "--no-sandbox" in err
     if fake == "no-userns":
-        assert "No permissions to create new namespace" in out.stderr
+        assert "No permissions to create new namespace" in err
     assert not (root / "autograder" / "autograded").exists()
-
-
-@pytest.mark.parametrize("fork_server", [True, False], ids=["fork-server", "one-sandbox-per-kernel"])
-def test_a_sandboxed_kernel_sees_only_its_sandbox(tmp_path, monkeypatch, fork_server):
-    """Both ways of starting a kernel: the grader's folders are absent, /submission is a copy, no network."""
-    from nbclient import NotebookClient
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    from nablakit.grading import isolation, kernels
-
-    course = tmp_path / "course"
-    (course / "solutions").mkdir(parents=True)
-    (course / "work").mkdir()
-    (course / "work" / "data.txt").write_text("mine")
-    scratch = isolation.Scratch()
-    monkeypatch.setenv("NBGRADER_DB_URL", "sqlite:///secret/gradebook.db")
-    monkeypatch.setattr(kernels, "SCRATCH", scratch)
-    monkeypatch.setattr(kernels, "SANDBOX", True)
-    monkeypatch.setattr(kernels, "STUDENT", "alice")
-    monkeypatch.setattr(kernels, "HIDDEN", (str(course),))
-    server = kernels.ForkServer(sandbox=isolation.bwrap_argv(scratch, hidden=[course])) if fork_server else None
-    monkeypatch.setattr(kernels, "SERVER", server)
-    code = (
-        "import os, socket\n"
-        f"print(os.getcwd(), open('data.txt').read(), os.path.exists({str(course)!r}),"
-        f" os.path.exists({str(Path.home())!r} + '/.bashrc'), os.environ['NABLAKIT_STUDENT'],"
-        " 'NBGRADER_DB_URL' in os.environ, len([p for p in os.listdir('/proc') if p.isdigit()]) < 10)\n"
-        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=1)\nexcept OSError as e:\n    print('offline')\n"
-    )
-    try:
-        nb = new_notebook(cells=[new_code_cell(code)])
-        NotebookClient(nb, kernel_manager_class=kernels.ForkingKernelManager, timeout=60,
-                       resources={"metadata": {"path": str(course / "work")}}).execute()
-    finally:
-        if server is not None:
-            server.close()
-        audit = kernels.read_audit(scratch.run)
-        scratch.remove()
-    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
-    assert text.split() == ["/submission", "mine", "False", "False", "alice", "False", "True", "offline"], text
-    assert any("tried to connect to ('1.1.1.1', 53)" in a for a in audit), audit

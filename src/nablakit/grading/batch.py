@@ -357,6 +357,7 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
     if not jobs:
         return BatchResult(results=[], seconds=0.0, workers=0, sandbox=bool(sandbox))
     own = executor is None
+    os.environ["NABLAKIT_GRADE_SANDBOX"] = "1" if sandbox else "0"  # workers start their kernel server so
     executor = executor or LocalExecutor(workers, log_dir=log_dir)
     n_workers = getattr(executor, "workers", None) or _dask_size(executor)
     results = []

@@ -210,8 +210,14 @@ class Scratch:
                         pass
 
     def fill_work(self, source):
-        """Copy the submission's working copy (``source``, a folder) into ``work``; symlinks stay symlinks."""
+        """Copy the submission's working copy (``source``, a folder) into ``work``; symlinks stay symlinks.
+
+        The notebooks at its top are left out: the one being graded there
+        already holds nbgrader's restored tests, hidden tests included.
+        """
         for entry in os.scandir(source):
+            if entry.name.endswith(".ipynb") and entry.is_file(follow_symlinks=False):
+                continue
             target = self.work / entry.name
             if entry.is_dir(follow_symlinks=False):
                 shutil.copytree(entry.path, target, symlinks=True, dirs_exist_ok=True)

@@ -57,6 +57,8 @@ SCRATCH = None
 SANDBOX = False
 STUDENT = None
 HIDDEN = ()
+#: The audit logs of the kernels this grading process started (each must still be there afterwards).
+AUDIT_LOGS = []
 _AUDIT_HEADER = "nablakit-audit"
 
 # What a kernel imports before it runs a cell (its debugger, psutil, sqlite3 for IPython's history, ...) and what
@@ -211,6 +213,7 @@ class ForkProvisioner(LocalProvisioner):
         audit = None
         if SCRATCH is not None:
             audit = str(SCRATCH.run / f"audit-{secrets.token_hex(6)}.log")
+            AUDIT_LOGS.append(audit)
         if SANDBOX:
             SCRATCH.fill_work(cwd)
             cwd = isolation.WORK_DIR
@@ -263,13 +266,16 @@ class ForkingKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
 
-def read_audit(folder):
+def read_audit(folder, expected=()):
     """Attempts to reach outside, from the audit logs of the kernels in ``folder``: a list of sentences.
 
-    A log whose first line is not the one its kernel wrote (removed or
-    rewritten by the submission) is itself reported.
+    A log whose first line is not the one its kernel wrote, or one of
+    ``expected`` that is gone (removed or rewritten by the submission), is
+    itself reported.
     """
     found = []
+    if any(not Path(p).exists() for p in expected):
+        found.append("the kernel's audit log was removed")
     for path in sorted(Path(folder).glob("audit-*.log")):
         try:
             lines = path.read_text(errors="replace").splitlines()

@@ -253,6 +253,7 @@ def grade_in_this_process(job):
                 (trace[0].strip().splitlines()[-1] if trace else "") or (detail[0] if detail else "unknown error"))
         result.update(status="failed", reason=reason[:1000])
         return result
+    result["audit_logs"] = list(kernels.AUDIT_LOGS)
     parts, totals, messages, events = _grade_summary(job)
     result["events"] += events
     result.update(status="graded", parts=parts, messages=messages, **totals)
@@ -369,8 +370,6 @@ def run_job(job):
                           "(a background or double-forked process); killed")
     # Kill the grading process if still there, the kernel and anything the submission started.
     kill_descendants(os.getpid(), spare=spare, reap_all=True)
-    breach += kernels.read_audit(scratch.run)
-    scratch.clear()
     if timed_out:
         child = _result(job, "failed", reason=f"grading took longer than the {limits.notebook_timeout:g} s limit "
                                               "for one notebook; every process of the submission was killed")
@@ -380,6 +379,8 @@ def run_job(job):
         except ValueError:
             how = f"signal {os.WTERMSIG(status)}" if status is not None and os.WIFSIGNALED(status) else "no result"
             child = _result(job, "failed", reason=f"the grading process died ({how}); see {log_path}")
+    breach += kernels.read_audit(scratch.run, expected=child.pop("audit_logs", ()))
+    scratch.clear()
     if child["status"] == "failed":
         _remove_partial(job)
     for key in ("flags", "integrity", "lint"):
