@@ -304,3 +304,44 @@ def test_grading_refuses_when_the_sandbox_cannot_start(tmp_path, monkeypatch, ca
     if fake == "no-userns":
         assert "No permissions to create new namespace" in err
     assert not (root / "autograder" / "autograded").exists()
+
+
+@pytest.mark.parametrize("fork_server", [True, False], ids=["fork-server", "one-sandbox-per-kernel"])
+def test_a_sandboxed_kernel_sees_only_its_sandbox(tmp_path, monkeypatch, fork_server):
+    """Both ways of starting a kernel: the grader's folders are absent, /submission is a copy, no network."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from nablakit.grading import isolation, kernels
+
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    (course / "work").mkdir()
+    (course / "work" / "data.txt").write_text("mine")
+    scratch = isolation.Scratch()
+    monkeypatch.setenv("NBGRADER_DB_URL", "sqlite:///secret/gradebook.db")
+    monkeypatch.setattr(kernels, "SCRATCH", scratch)
+    monkeypatch.setattr(kernels, "SANDBOX", True)
+    monkeypatch.setattr(kernels, "STUDENT", "alice")
+    monkeypatch.setattr(kernels, "HIDDEN", (str(course),))
+    server = kernels.ForkServer(sandbox=isolation.bwrap_argv(scratch, hidden=[course])) if fork_server else None
+    monkeypatch.setattr(kernels, "SERVER", server)
+    code = (
+        "import os, socket\n"
+        f"print(os.getcwd(), open('data.txt').read(), os.path.exists({str(course)!r}),"
+        f" os.path.exists({str(Path.home())!r} + '/.bashrc'), os.environ['NABLAKIT_STUDENT'],"
+        " 'NBGRADER_DB_URL' in os.environ, len([p for p in os.listdir('/proc') if p.isdigit()]) < 10)\n"
+        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=1)\nexcept OSError as e:\n    print('offline')\n"
+    )
+    try:
+        nb = new_notebook(cells=[new_code_cell(code)])
+        NotebookClient(nb, kernel_manager_class=kernels.ForkingKernelManager, timeout=60,
+                       resources={"metadata": {"path": str(course / "work")}}).execute()
+    finally:
+        if server is not None:
+            server.close()
+        audit = kernels.read_audit(scratch.run)
+        scratch.remove()
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert text.split() == ["/submission", "mine", "False", "False", "alice", "False", "True", "offline"], text
+    assert any("tried to connect to ('1.1.1.1', 53)" in a for a in audit), audit
