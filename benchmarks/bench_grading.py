@@ -118,9 +118,10 @@ def main():
         run_nbgrader(["generate_assignment", ALL_PATTERN, "--force"], course,
                      extra_env={"NBGRADER_DB_URL": env_for(course)["NBGRADER_DB_URL"], "NBGRADER_EXCHANGE": None})
         n = 0
-        for name in EXERCISES:
+        for i, name in enumerate(EXERCISES):
             released = course / "exercises" / name / f"{name}.ipynb"
-            for student, answers in class_of(name, SUBMISSIONS // len(EXERCISES)).items():
+            size = SUBMISSIONS // len(EXERCISES) + (i < SUBMISSIONS % len(EXERCISES))
+            for student, answers in class_of(name, size).items():
                 build_submission(released, course, student, answers)
                 n += 1
         modes = {"sandbox": ([], {}), "no-sandbox": (["--no-sandbox"], {})}
