@@ -1,6 +1,6 @@
 """Benchmark: the parallel batch grader vs plain sequential ``nbgrader autograde``.
 
-Builds 40 submissions, four for each of the ten exercises (the solution, two
+Builds 40 submissions, three or four for each exercise (the solution, two
 answers with a named mistake from ``tests/exercise_cases.py`` and a blank
 release, filled in with the submission builder) in a temporary
 course, copies that course twice (same submissions, same fresh gradebook),
