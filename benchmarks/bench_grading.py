@@ -3,7 +3,7 @@
 Builds 40 submissions, three or four for each exercise (the solution, two
 answers with a named mistake from ``tests/exercise_cases.py`` and a blank
 release, filled in with the submission builder) in a temporary
-course, copies that course twice (same submissions, same fresh gradebook),
+course, copies that course once per run (same submissions, same fresh gradebook),
 then grades one copy with ``nablakit-grade`` (its default number of workers,
 cores + 1, every kernel in its bubblewrap sandbox; the whole command timed:
 start-up, grading, reports) and the other with one plain
