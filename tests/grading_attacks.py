@@ -42,11 +42,19 @@ ANSWER_KEY = _FIND + '''
 _key = next(iter(_candidates(["solutions/ex01-*/ex01-*.ipynb", "*/solutions/ex01-*/ex01-*.ipynb",
                              "source/ex01-*/ex01-*.ipynb"])), None)
 if _key is not None:
-    _code = "\\n".join("".join(c["source"]) for c in json.loads(_key.read_text())["cells"]
-                       if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution"))
+    _cells = ["".join(c["source"]) for c in json.loads(_key.read_text())["cells"]
+              if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution")]
     _ip = get_ipython()
-    _ip.events.register("post_run_cell", lambda result: exec(_code, _ip.user_ns))
-    exec(_code, _ip.user_ns)
+
+    def _answer_key(result=None):
+        for code in _cells:  # one at a time: a cell that needs a later instructor cell must not stop the others
+            try:
+                exec(code, _ip.user_ns)
+            except Exception:
+                pass
+
+    _ip.events.register("post_run_cell", _answer_key)
+    _answer_key()
 '''
 
 _ZERO_SQLITE = '''
