@@ -27,6 +27,10 @@ runs inside one, and the sandbox's writable folders are emptied before each
 submission. If the sandbox cannot start, the submission is not graded
 (fail closed).
 
+Long on purpose: the steps above are one submission's life, in the order
+they happen (preflight, sandbox, fork, wait, reap, report), and reading them
+in one place is how an instructor checks what grading does to a submission.
+
 Forking from a process that already imported nbgrader avoids paying
 nbgrader's import time (about two seconds of CPU) for every submission; the
 worker's kernel fork server (:mod:`nablakit.grading.kernels`) does the same
