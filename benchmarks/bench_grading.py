@@ -7,14 +7,16 @@ course, copies that course once per run (same submissions, same fresh gradebook)
 then grades one copy with ``nablakit-grade`` (its default number of workers,
 cores + 1, every kernel in its bubblewrap sandbox; the whole command timed:
 start-up, grading, reports) and the other with one plain
-``nbgrader autograde "ex[0-9][0-9]-*" --force`` (one process for all ten
+``nbgrader autograde "ex[0-9][0-9]-*" --force`` (one process for all the
 exercises, the fastest way to run nbgrader sequentially). A third copy is
 graded with ``nablakit-grade --no-sandbox``: the difference is the sandbox's
 own cost per submission. With ``NABLAKIT_BENCH_PER_KERNEL=1`` a fourth copy
 is graded with the sandbox but without the kernel fork server (a fresh
 sandboxed interpreter per kernel), the alternative design. Prints the wall
 times, the cost per submission and the ratio, all from this one run, and
-exits with status 1 if any grade differs from sequential nbgrader's.
+exits with status 1 if any grade differs from sequential nbgrader's. Both
+graders run with ``NABLAKIT_VARIANTS=off`` (everyone on the reference
+variant), since plain nbgrader cannot grade per-student variants.
 
 Run with ``make bench`` or ``python benchmarks/bench_grading.py``.
 """
@@ -55,6 +57,8 @@ def class_of(name, size):
 def env_for(root):
     env = nbgrader_env()
     env["NBGRADER_DB_URL"] = f"sqlite:///{Path(root) / 'autograder' / 'gradebook.db'}"
+    # Plain nbgrader knows no students' variants: both graders use the reference one, so grades can match.
+    env["NABLAKIT_VARIANTS"] = "off"
     env.pop("NBGRADER_EXCHANGE", None)
     return env
 

@@ -17,7 +17,7 @@ import pytest
 from grading_support import TEST_LIMITS, autograde_sequentially, gradebook_parts, make_course, released, sqlite_url
 
 from nablakit import variants
-from nablakit.grading.batch import grade_batch
+from nablakit.grading.batch import Course, grade_batch
 from nablakit.grading.executors import LocalExecutor
 from nablakit.grading.submission import build_submission, solution_answers
 
@@ -78,6 +78,22 @@ def test_plain_nbgrader_autograde_grades_the_reference_variant(graded):
     assert "reference variant of ex03" in _outputs(plain, "bob", "ex03-imports")
 
 
+def test_the_course_switch_reaches_the_sandboxed_kernels(graded, tmp_path, monkeypatch):
+    # (Before the render test: forking workers from a process that ran nbclient
+    # in-process fails there.) NABLAKIT_VARIANTS=off in the grader's environment: every kernel, inside its
+    # sandbox, draws the reference variant, so bob's reference numbers now fit.
+    root, _, _ = graded
+    off = tmp_path / "course"
+    shutil.copytree(root, off, ignore=shutil.ignore_patterns("autograded", "feedback", "logs"))
+    monkeypatch.setenv("NABLAKIT_VARIANTS", "off")
+    with LocalExecutor(1, log_dir=off / "autograder" / "logs") as executor:
+        batch = grade_batch(Course.load(off, db_url=sqlite_url(off)), [EX3], students=["bob"], executor=executor,
+                            limits=TEST_LIMITS, progress=False)
+    (bob,) = batch.results
+    assert bob["status"] == "graded" and bob["auto_score"] == bob["auto_max"], bob
+    assert "reference variant of ex03" in _outputs(off, "bob", "ex03-imports")
+
+
 def test_an_instructor_can_render_a_students_variant(tmp_path):
     from nablakit.grading.release import PROJECT_ROOT, main, render_for_student
 
@@ -89,3 +105,4 @@ def test_an_instructor_can_render_a_students_variant(tmp_path):
     assert f"a = ({alice['a'][0]:.6g}, {alice['a'][1]:.6g})" in text
     assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert main(["--student", "alice", "--root", str(tmp_path / "nowhere")]) == 1  # a clear error, no traceback
+

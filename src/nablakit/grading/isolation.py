@@ -37,6 +37,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..variants import ENV_SALT, ENV_SWITCH
+
 __all__ = ["SandboxUnavailable", "Scratch", "kernel_env", "bwrap_argv", "check_available", "bwrap_path",
            "WORK_DIR", "KERNEL_ENV_ALLOWED", "STUDENT_VAR"]
 
@@ -46,7 +48,7 @@ WORK_DIR = "/submission"
 STUDENT_VAR = "NABLAKIT_STUDENT"
 #: Variables a kernel may inherit from the grader (values are copied only if set). Everything else is dropped.
 KERNEL_ENV_ALLOWED = ("LANG", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_MESSAGES", "TZ", "NBGRADER_EXECUTION",
-                      "MPLBACKEND")
+                      "MPLBACKEND", ENV_SWITCH, ENV_SALT)
 #: Fixed variables of every kernel: one BLAS thread, everything writable in /tmp.
 _KERNEL_ENV_FIXED = {
     "HOME": "/tmp",
@@ -81,7 +83,9 @@ def kernel_env(student=None, base=None):
     This is the one place a kernel's environment is made: the grader's own
     variables (``NBGRADER_DB_URL``, tokens, passwords, ``PATH`` entries) are
     not copied, only the names in :data:`KERNEL_ENV_ALLOWED`, plus fixed
-    values and the student's id in :data:`STUDENT_VAR`.
+    values and the student's id in :data:`STUDENT_VAR`. The course's variant
+    settings (``NABLAKIT_VARIANTS``, ``NABLAKIT_COURSE_SALT``) pass through, so
+    a kernel draws the same variant as the student's own server.
 
     Parameters
     ----------
@@ -95,6 +99,8 @@ def kernel_env(student=None, base=None):
     >>> env = kernel_env("alice", {"NBGRADER_DB_URL": "postgresql://grader:secret@db/gb", "LANG": "C.UTF-8"})
     >>> env["NABLAKIT_STUDENT"], env["LANG"], "NBGRADER_DB_URL" in env
     ('alice', 'C.UTF-8', False)
+    >>> kernel_env("alice", {"NABLAKIT_VARIANTS": "off"})["NABLAKIT_VARIANTS"]
+    'off'
     """
     base = os.environ if base is None else base
     env = {name: base[name] for name in KERNEL_ENV_ALLOWED if name in base}
