@@ -8,6 +8,8 @@ changed axes limits and updates that change static content must fall back
 to a full redraw.
 """
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -188,3 +190,32 @@ def test_ipympl_sends_small_diff_frames_for_a_step(chapter, name, sliders, build
     assert [mode for mode, _ in frames] == ["full", "diff", "diff"], frames
     full, step = frames[0][1], max(size for _, size in frames[1:])
     assert step < full / 2, f"{name}: a step frame has {step} bytes, a full frame {full}"
+
+
+@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own Toolbar
+def test_fast_frames_carry_the_same_pixels_as_matplotlibs():
+    """The quickly encoded frames decode to exactly the pixels (and modes) of matplotlib's own frames."""
+    from ipympl.backend_nbagg import Canvas, FigureManager
+    from PIL import Image
+
+    from nablakit.widgets._base import fast_frames
+
+    chapter, name, sliders, build = LIVE_WIDGETS[1]
+    streams = []
+    for fast in (False, True):
+        app = build()
+        canvas = Canvas(app.fig)
+        FigureManager(canvas, 998)
+        assert fast_frames(canvas) is True if fast else "get_diff_image" not in vars(canvas)
+        canvas.syncing_data_url = False
+        frames = []
+        canvas.send_binary = lambda data, frames=frames, canvas=canvas: frames.append(
+            (canvas._current_image_mode, np.asarray(Image.open(io.BytesIO(data)))))
+        canvas.draw()
+        for value in slider_sequence(app.sliders[sliders[0]], 3):
+            app.sliders[sliders[0]].value = value
+        streams.append(frames)
+    plain, quick = streams
+    assert [m for m, _ in quick] == [m for m, _ in plain] == ["full", "diff", "diff", "diff"]
+    for (_, a), (_, b) in zip(plain, quick):
+        np.testing.assert_array_equal(a, b)
