@@ -216,19 +216,44 @@ def test_optimizer_race_shows_the_chosen_runs(name):
     runners = {"gradient descent": opt.gradient_descent, "momentum": opt.momentum,
                "RMSProp": opt.rmsprop, "Adam": opt.adam}
 
+    beta_keyword = {"momentum": "beta", "Adam": "beta1"}
+
     def check():
-        o, lr = app.sliders["optimizer"].value, app.sliders["lr"].value
+        o, lr, beta = (app.sliders[k].value for k in ("optimizer", "lr", "beta"))
+        kwargs = {beta_keyword[o]: beta} if o in beta_keyword else {}
         for line, loss_line, start in zip(app.artists["paths"], app.artists["losses"], wl.RACE_STARTS[name]):
-            ref = runners[o](tf.grad, start, lr, 40)
+            ref = runners[o](tf.grad, start, lr, 40, **kwargs)
             assert np.allclose(line.get_xydata(), ref, rtol=1e-9, atol=1e-12, equal_nan=True)
             assert np.allclose(loss_line.get_ydata(), tf.f(ref.T), rtol=1e-9, equal_nan=True)
-        assert app.artists["label"].get_text().startswith(f"{o}, η = {lr:g}")
+        first_line = app.artists["label"].get_text().splitlines()[0]
+        symbol = {"momentum": "β", "Adam": "β₁"}
+        assert first_line == (f"{o}, η = {lr:g}, {symbol[o]} = {beta:g}" if o in symbol
+                              else f"{o}, η = {lr:g} (β not used by {o})")
 
+    assert app.sliders["beta"].value == 0.9, "the default keeps every optimiser's own default"
     for _ in move(app, "optimizer", ["momentum", "RMSProp", "Adam"]):
         check()
     for _ in move(app, "lr", [1e-4, 3e-3, 0.1]):
         check()
     assert len(app.runs) == 7, "only the runs the sliders asked for are computed"
+    for _ in move(app, "beta", [0.0, 0.99]):  # Adam's beta1
+        check()
+    for o in ("momentum", "gradient descent", "RMSProp"):
+        app.sliders["optimizer"].value = o
+        check()
+        for _ in move(app, "beta", [0.5, 0.9]):
+            check()
+    assert {k for k in app.runs if k[0] in ("gradient descent", "RMSProp")} == {
+        (o, lr, None) for o in ("gradient descent", "RMSProp") for lr in (1e-3, 0.1)
+    }, "moving β does not recompute an optimiser that has no β"
+
+
+def test_optimizer_race_momentum_at_beta_zero_is_gradient_descent():
+    app = wl.optimizer_race("rosenbrock", optimizer="momentum", lr=1e-3, beta=0.0, steps=40)
+    gd_paths, _ = app.runs[("gradient descent", 1e-3, None)]
+    assert np.array_equal(app.runs[("momentum", 1e-3, 0.0)][0], gd_paths)
+    with pytest.raises(ValueError, match="beta must be one of"):
+        wl.optimizer_race(beta=0.95)
 
 
 def test_depth_explorer_curves():

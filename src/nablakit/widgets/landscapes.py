@@ -17,6 +17,8 @@ live widgets and five figures.
 
 from __future__ import annotations
 
+import functools
+
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import NullLocator
@@ -32,7 +34,7 @@ from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = [
     "RAVINE_KAPPAS", "RAVINE_FRACTIONS", "RAVINE_BETAS", "ravine_runs", "ravine_explorer",
-    "RACE_OPTIMIZERS", "RACE_LRS", "RACE_STARTS", "race_runs", "optimizer_race",
+    "RACE_OPTIMIZERS", "RACE_LRS", "RACE_BETAS", "RACE_BETA_PARAMS", "RACE_STARTS", "race_runs", "optimizer_race",
     "depth_curves", "depth_explorer",
     "critical_points_figure", "saddle_escape_figure", "gradient_flow_figure",
     "gradient_norm_figure", "loss_slice_figure", "decade_ticks", "static_figure",
@@ -292,13 +294,17 @@ RACE_OPTIMIZERS = {
     "Adam": opt.adam,
 }
 RACE_LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 1e-1)
+#: Momentum coefficients offered by the race's β slider (0.9 is every optimiser's default).
+RACE_BETAS = (0.0, 0.5, 0.9, 0.99)
+#: The optimisers that have a momentum coefficient, and the keyword the β slider sets.
+RACE_BETA_PARAMS = {"momentum": "beta", "Adam": "beta1"}
 RACE_STARTS = {
     "rosenbrock": ((-1.5, 2.0), (-1.0, -0.5), (1.8, 3.2)),
     "beale": ((1.0, 1.5), (-2.0, 2.0), (2.0, -1.5)),
 }
 
 
-def race_runs(name, *, starts=None, steps=600, lrs=RACE_LRS, optimizers=None):
+def race_runs(name, *, starts=None, steps=600, lrs=RACE_LRS, optimizers=None, beta=0.9):
     """Every optimiser of :data:`RACE_OPTIMIZERS` at every learning rate from every start.
 
     Parameters
@@ -312,6 +318,9 @@ def race_runs(name, *, starts=None, steps=600, lrs=RACE_LRS, optimizers=None):
     lrs : sequence of float
     optimizers : sequence of str, optional
         Keys of :data:`RACE_OPTIMIZERS`; default all of them.
+    beta : float, default 0.9
+        Momentum coefficient of the optimisers in :data:`RACE_BETA_PARAMS`
+        (momentum's ``beta``, Adam's ``beta1``); the others ignore it.
 
     Returns
     -------
@@ -356,6 +365,8 @@ def race_runs(name, *, starts=None, steps=600, lrs=RACE_LRS, optimizers=None):
     out = {}
     for opt_name in RACE_OPTIMIZERS if optimizers is None else optimizers:
         run = RACE_OPTIMIZERS[opt_name]
+        if opt_name in RACE_BETA_PARAMS:
+            run = functools.partial(run, **{RACE_BETA_PARAMS[opt_name]: beta})
         for lr in lrs:
             paths = all_starts(run, lr)
             out[(opt_name, lr)] = (paths, tf.f(np.moveaxis(paths, -1, 0)))
@@ -374,11 +385,14 @@ class _RunCache(dict):
         return value
 
 
-def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, steps=600, starts=None):
-    """Optimiser and learning-rate sliders over precomputed trajectories on Rosenbrock or Beale.
+def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, beta=0.9, *, steps=600, starts=None):
+    """Optimiser, learning-rate and momentum sliders over trajectories on Rosenbrock or Beale.
 
     Left: log-spaced contours with the paths from several starts (the star is
-    the minimum). Right: the loss per step for each start.
+    the minimum). Right: the loss per step for each start. The β slider sets
+    the momentum coefficient of the optimisers in :data:`RACE_BETA_PARAMS`
+    (momentum's β, Adam's β₁); gradient descent and RMSProp have none, and
+    the label then says that β is not used.
 
     Parameters
     ----------
@@ -387,16 +401,20 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, 
         A key of :data:`RACE_OPTIMIZERS`.
     lr : float
         One of :data:`RACE_LRS`.
+    beta : float, default 0.9
+        One of :data:`RACE_BETAS`.
     steps : int, default 600
     starts : sequence of (2,) points, optional
 
     Returns
     -------
     LiveFigure
-        Sliders ``"optimizer"`` and ``"lr"``; artists ``"paths"`` and
-        ``"losses"`` (lists of Line2D, one per start) and ``"label"`` (Text);
-        ``app.runs`` maps ``(optimiser, lr)`` to :func:`race_runs` results,
-        each computed the first time a slider asks for it and then kept.
+        Sliders ``"optimizer"``, ``"lr"`` and ``"beta"``; artists ``"paths"``
+        and ``"losses"`` (lists of Line2D, one per start) and ``"label"``
+        (Text); ``app.runs`` maps ``(optimiser, lr, beta)`` to :func:`race_runs`
+        results, each computed the first time a slider asks for it and then
+        kept. For an optimiser without β the key's ``beta`` is ``None``, so
+        moving β does not recompute its runs.
 
     Raises
     ------
@@ -407,9 +425,13 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, 
     --------
     >>> app = optimizer_race("beale", steps=50)
     >>> app.sliders["optimizer"].value = "Adam"
-    >>> paths, _ = app.runs[("Adam", 1e-3)]
+    >>> app.sliders["beta"].value = 0.5
+    >>> paths, _ = app.runs[("Adam", 1e-3, 0.5)]
     >>> np.allclose(app.artists["paths"][0].get_xydata(), paths[0], equal_nan=True)
     True
+    >>> app.sliders["optimizer"].value = "RMSProp"
+    >>> app.artists["label"].get_text().splitlines()[0]
+    'RMSProp, η = 0.001 (β not used by RMSProp)'
     """
     if name not in RACE_STARTS:
         raise ValueError(f"name must be one of {tuple(RACE_STARTS)}; got {name!r}")
@@ -417,9 +439,12 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, 
         raise ValueError(f"optimizer must be one of {tuple(RACE_OPTIMIZERS)}; got {optimizer!r}")
     if lr not in RACE_LRS:
         raise ValueError(f"lr must be one of {RACE_LRS}; got {lr!r}")
+    if beta not in RACE_BETAS:
+        raise ValueError(f"beta must be one of {RACE_BETAS}; got {beta!r}")
     tf = tfn.get_test_function(name)
     starts = RACE_STARTS[name] if starts is None else starts
-    runs = _RunCache(lambda key: race_runs(name, starts=starts, steps=steps, lrs=(key[1],), optimizers=(key[0],))[key])
+    runs = _RunCache(lambda key: race_runs(name, starts=starts, steps=steps, lrs=(key[1],), optimizers=(key[0],),
+                                           beta=0.9 if key[2] is None else key[2])[key[:2]])
     X, Y, Z = grid_eval(tf.f, tf.xlim, tf.ylim, n=161)
     colours = [CYCLE[i % len(CYCLE)] for i in range(len(starts))]
 
@@ -440,16 +465,20 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, *, 
     sliders = {
         "optimizer": slider(widgets.SelectionSlider, "optimiser", options=list(RACE_OPTIMIZERS), value=optimizer),
         "lr": slider(widgets.SelectionSlider, "learning rate η", options=list(RACE_LRS), value=lr),
+        "beta": slider(widgets.SelectionSlider, "momentum β (Adam's β₁)", options=list(RACE_BETAS), value=beta),
     }
 
-    def update(optimizer, lr):
-        run_paths, run_losses = runs[(optimizer, lr)]
+    def update(optimizer, lr, beta):
+        used = optimizer in RACE_BETA_PARAMS
+        run_paths, run_losses = runs[(optimizer, lr, beta if used else None)]
         finals = []
         for line, loss_line, p, L in zip(paths, losses, run_paths, run_losses):
             line.set_data(p[:, 0], p[:, 1])
             loss_line.set_data(np.arange(L.size), L)
             finals.append("diverged" if np.isnan(L[-1]) else f"{L[-1]:.1e}")
-        label.set_text(f"{optimizer}, η = {lr:g}\nloss after {steps} steps:\n" + ",  ".join(finals))
+        symbol = {"beta": "β", "beta1": "β₁"}.get(RACE_BETA_PARAMS.get(optimizer))
+        beta_text = f", {symbol} = {beta:g}" if used else f" (β not used by {optimizer})"
+        label.set_text(f"{optimizer}, η = {lr:g}{beta_text}\nloss after {steps} steps:\n" + ",  ".join(finals))
 
     app = live_figure(fig, sliders, {"paths": paths, "losses": losses, "label": label}, update)
     app.runs = runs
