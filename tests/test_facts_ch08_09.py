@@ -367,11 +367,11 @@ RUNNERS = {"gradient descent": opt.gradient_descent, "momentum": opt.momentum, "
 STARTS = {"rosenbrock": [(-1.5, 2.0), (-1.0, -0.5), (1.8, 3.2)], "beale": [(1.0, 1.5), (-2.0, 2.0), (2.0, -1.5)]}
 
 
-def final_losses(name, optimizer, lr, steps):
+def final_losses(name, optimizer, lr, steps, **kwargs):
     tf = tfn.get_test_function(name)
     out = []
     for s in STARTS[name]:
-        last = RUNNERS[optimizer](tf.grad, s, lr, steps)[-1]
+        last = RUNNERS[optimizer](tf.grad, s, lr, steps, **kwargs)[-1]
         out.append(float(tf.f(last)) if np.all(np.isfinite(last)) else np.nan)
     return np.array(out)
 
@@ -384,6 +384,22 @@ def test_ch08_rosenbrock_race_statements():
     assert np.all(final_losses("rosenbrock", "Adam", 0.1, 1500) < 1e-3)
     rms = final_losses("rosenbrock", "RMSProp", 0.1, 1500)
     assert np.all((rms > 0.5) & (rms < 2.0))
+
+
+def test_ch08_rosenbrock_race_beta_statements():
+    tf = tfn.rosenbrock()
+    for s in STARTS["rosenbrock"]:  # beta = 0: momentum is gradient descent, step for step
+        assert np.array_equal(opt.momentum(tf.grad, s, 1e-3, 1500, beta=0.0), opt.gradient_descent(tf.grad, s, 1e-3, 1500))
+    assert np.all(final_losses("rosenbrock", "momentum", 1e-3, 1500, beta=0.5) > 1e-3)
+    high = final_losses("rosenbrock", "momentum", 1e-3, 1500, beta=0.99)
+    assert np.isnan(high[1]) and STARTS["rosenbrock"][1] == (-1.0, -0.5)
+    assert np.all(high[[0, 2]] < 1e-5)
+    # the widget (which stacks the starts) shows the same
+    from nablakit.widgets import landscapes as wl
+
+    assert wl.RACE_BETAS == (0.0, 0.5, 0.9, 0.99)
+    _, losses = wl.race_runs("rosenbrock", steps=1500, lrs=(1e-3,), optimizers=("momentum",), beta=0.99)[("momentum", 1e-3)]
+    assert np.isnan(losses[1, -1]) and np.all(losses[[0, 2], -1] < 1e-5)
 
 
 def test_ch08_beale_race_statements():
