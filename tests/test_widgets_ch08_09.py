@@ -228,7 +228,7 @@ def test_optimizer_race_shows_the_chosen_runs(name):
         first_line = app.artists["label"].get_text().splitlines()[0]
         symbol = {"momentum": "β", "Adam": "β₁"}
         assert first_line == (f"{o}, η = {lr:g}, {symbol[o]} = {beta:g}" if o in symbol
-                              else f"{o}, η = {lr:g} (β not used by {o})")
+                              else f"{o}, η = {lr:g} (β = {beta:g} not used by {o})")
 
     assert app.sliders["beta"].value == 0.9, "the default keeps every optimiser's own default"
     for _ in move(app, "optimizer", ["momentum", "RMSProp", "Adam"]):

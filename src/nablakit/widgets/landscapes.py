@@ -392,7 +392,8 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, bet
     the minimum). Right: the loss per step for each start. The β slider sets
     the momentum coefficient of the optimisers in :data:`RACE_BETA_PARAMS`
     (momentum's β, Adam's β₁); gradient descent and RMSProp have none, and
-    the label then says that β is not used.
+    the label then echoes β and says it is not used, so moving the slider
+    visibly changes nothing else.
 
     Parameters
     ----------
@@ -431,7 +432,7 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, bet
     True
     >>> app.sliders["optimizer"].value = "RMSProp"
     >>> app.artists["label"].get_text().splitlines()[0]
-    'RMSProp, η = 0.001 (β not used by RMSProp)'
+    'RMSProp, η = 0.001 (β = 0.5 not used by RMSProp)'
     """
     if name not in RACE_STARTS:
         raise ValueError(f"name must be one of {tuple(RACE_STARTS)}; got {name!r}")
@@ -477,7 +478,7 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, bet
             loss_line.set_data(np.arange(L.size), L)
             finals.append("diverged" if np.isnan(L[-1]) else f"{L[-1]:.1e}")
         symbol = {"beta": "β", "beta1": "β₁"}.get(RACE_BETA_PARAMS.get(optimizer))
-        beta_text = f", {symbol} = {beta:g}" if used else f" (β not used by {optimizer})"
+        beta_text = f", {symbol} = {beta:g}" if used else f" (β = {beta:g} not used by {optimizer})"
         label.set_text(f"{optimizer}, η = {lr:g}{beta_text}\nloss after {steps} steps:\n" + ",  ".join(finals))
 
     app = live_figure(fig, sliders, {"paths": paths, "losses": losses, "label": label}, update)
