@@ -389,7 +389,8 @@ def test_ch08_rosenbrock_race_statements():
 def test_ch08_rosenbrock_race_beta_statements():
     tf = tfn.rosenbrock()
     for s in STARTS["rosenbrock"]:  # beta = 0: momentum is gradient descent, step for step
-        assert np.array_equal(opt.momentum(tf.grad, s, 1e-3, 1500, beta=0.0), opt.gradient_descent(tf.grad, s, 1e-3, 1500))
+        assert np.array_equal(opt.momentum(tf.grad, s, 1e-3, 1500, beta=0.0),
+                              opt.gradient_descent(tf.grad, s, 1e-3, 1500))
     assert np.all(final_losses("rosenbrock", "momentum", 1e-3, 1500, beta=0.5) > 1e-3)
     high = final_losses("rosenbrock", "momentum", 1e-3, 1500, beta=0.99)
     assert np.isnan(high[1]) and STARTS["rosenbrock"][1] == (-1.0, -0.5)
@@ -398,7 +399,8 @@ def test_ch08_rosenbrock_race_beta_statements():
     from nablakit.widgets import landscapes as wl
 
     assert wl.RACE_BETAS == (0.0, 0.5, 0.9, 0.99)
-    _, losses = wl.race_runs("rosenbrock", steps=1500, lrs=(1e-3,), optimizers=("momentum",), beta=0.99)[("momentum", 1e-3)]
+    runs = wl.race_runs("rosenbrock", steps=1500, lrs=(1e-3,), optimizers=("momentum",), beta=0.99)
+    _, losses = runs[("momentum", 1e-3)]
     assert np.isnan(losses[1, -1]) and np.all(losses[[0, 2], -1] < 1e-5)
 
 

@@ -1,7 +1,7 @@
 """Chapter 09 (Loss landscapes): its live widgets and its static figures.
 
 Live: :func:`ravine_explorer` (condition number, learning rate, momentum),
-:func:`optimizer_race` (optimiser and learning rate on Rosenbrock or Beale)
+:func:`optimizer_race` (optimiser, learning rate and momentum β on Rosenbrock or Beale)
 and :func:`depth_explorer` (gradient size against depth). Every trajectory a
 slider can show is computed from the package (:mod:`nablakit.depth`,
 :mod:`nablakit.optimizers`); the callbacks only hand arrays to existing artists.
