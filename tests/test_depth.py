@@ -155,3 +155,15 @@ def test_recurrence_norms_follow_spectral_norm_powers():
     assert np.all(norms <= np.linalg.norm(W, 2) ** (6 - np.arange(7.0)) * (1 + 1e-9))
     with pytest.raises(ValueError, match="square"):
         dp.recurrence_grad_norms(np.ones((2, 3)), 3)
+
+
+def test_depth_curves_combine_the_chain_and_the_recurrences():
+    curves = dp.depth_curves(6, rhos=(0.9, 1.1))
+    assert curves["layers"].tolist() == list(range(7))
+    _, grads = dp.sigmoid_chain(6)
+    assert np.array_equal(curves["sigmoid"], np.abs(grads))
+    # the sigmoid's slope is at most 1/4, so the gradient reaching layer k is below 0.25 ** (L - k)
+    assert np.all(curves["sigmoid"] <= curves["bound"] * (1 + 1e-12))
+    for rho in (0.9, 1.1):  # a scaled rotation's powers have norm rho ** (L - k)
+        assert np.allclose(curves[rho], rho ** (6 - np.arange(7.0)), rtol=1e-12)
+

@@ -6,6 +6,9 @@
   Modules whose own name starts with ``_`` (``_validate``, ``widgets._base``)
   are package-internal; their public names may be imported.
 - The computing modules never import drawing or grading code.
+- A widget module imports no other widget module except ``widgets._base``
+  (the shared figure mechanism and helpers): chapters do not borrow from
+  each other's modules.
 - No import cycles at module level; every module sits on a "floor" one above
   its highest module-level nablakit import (printed by ``python
   tests/test_package_layout.py``). An import inside a function (a registry
@@ -96,6 +99,18 @@ def test_no_private_name_crosses_a_module_boundary(name):
 def test_computing_modules_do_not_import_drawing_or_grading(name):
     bad = sorted({mod for mod, _, _ in imports(name) if mod.startswith(DRAWING)})
     assert not bad, f"{name} computes; it must not import {bad}"
+
+
+WIDGETS = sorted(n for n in MODULES if n == "nablakit.widgets" or n.startswith("nablakit.widgets."))
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_widget_modules_import_only_the_base_among_widgets(name):
+    sideways = sorted({f"line {line}: {mod}" + (f".{attr}" if attr else "") for mod, attr, line in imports(name)
+                       if mod.startswith("nablakit.widgets")
+                       and mod not in ("nablakit.widgets._base", name)})
+    assert not sideways, (f"{name} imports another widget module {sideways}: move what is shared "
+                          "into widgets/_base.py (drawing) or a computing module (maths)")
 
 
 def floors():

@@ -10,7 +10,11 @@ Pure NumPy helpers for chapter 09:
   ``d theta / dt = -A theta`` exactly, to compare with gradient descent.
 - :func:`sigmoid_chain` and :func:`recurrence_grad_norms` show gradients
   vanishing or exploding with depth; :func:`scaled_rotation` builds a
-  recurrent matrix with a chosen spectral norm.
+  recurrent matrix with a chosen spectral norm; :func:`depth_curves` puts
+  both side by side, layer by layer, for the chapter's depth slider.
+
+Long on purpose: all of chapter 09's second-order and depth maths, which
+share the quadratic and chain models; most lines are docstrings with examples.
 """
 
 from __future__ import annotations
@@ -482,3 +486,33 @@ def newton_step(g, H):
         return np.linalg.solve(H, g)
     except np.linalg.LinAlgError as err:
         raise ValueError("H is singular: the Newton step is not defined") from err
+
+
+def depth_curves(depth, rhos=(0.9, 1.1)):
+    """Gradient norms reaching each layer of a sigmoid chain and of linear recurrences.
+
+    Parameters
+    ----------
+    depth : int
+        Number of layers / time steps ``L``.
+    rhos : sequence of float
+        Spectral norms of the recurrent matrices (:func:`scaled_rotation`).
+
+    Returns
+    -------
+    dict
+        ``"layers"`` (0..L), ``"sigmoid"`` (``|d a_L / d a_k|``), ``"bound"``
+        (``0.25 ** (L - k)``) and one entry per ``rho`` (``||W^(L-k)||_2``).
+
+    Examples
+    --------
+    >>> curves = depth_curves(3)
+    >>> np.allclose(curves[1.1], [1.331, 1.21, 1.1, 1.0])
+    True
+    """
+    _, grads = sigmoid_chain(depth)
+    out = {"layers": np.arange(depth + 1), "sigmoid": np.abs(grads),
+           "bound": 0.25 ** (depth - np.arange(depth + 1.0))}
+    for rho in rhos:
+        out[rho] = recurrence_grad_norms(scaled_rotation(rho), depth)
+    return out

@@ -21,91 +21,29 @@ import functools
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.ticker import NullLocator
 
 from nablakit import depth as dp
 from nablakit import optimizers as opt
 from nablakit import testfunctions as tfn
 from nablakit._validate import as_float_array, check_callable, check_count
 from nablakit.convergence import first_settled
+from nablakit.depth import depth_curves  # re-exported: the chapter's curves
 from nablakit.landscape import grid_eval
 from nablakit.plotting import CYCLE, PALETTE, contour_plot
-from nablakit.widgets._base import live_figure, new_figure, slider
+from nablakit.widgets._base import decade_ticks, live_figure, new_figure, slider, static_figure
 
 __all__ = [
     "RAVINE_KAPPAS", "RAVINE_FRACTIONS", "RAVINE_BETAS", "ravine_runs", "ravine_explorer",
     "RACE_OPTIMIZERS", "RACE_LRS", "RACE_BETAS", "RACE_BETA_PARAMS", "RACE_STARTS", "race_runs", "optimizer_race",
     "depth_curves", "depth_explorer",
     "critical_points_figure", "saddle_escape_figure", "gradient_flow_figure",
-    "gradient_norm_figure", "loss_slice_figure", "decade_ticks", "static_figure",
+    "gradient_norm_figure", "loss_slice_figure",
 ]
 
 def _settled(losses, threshold):
     """First step from which ``losses`` stays below ``threshold`` (None if it never does)."""
     with np.errstate(invalid="ignore"):
         return first_settled(losses < threshold)
-
-
-def decade_ticks(*axes, which="y"):
-    """Keep only the decade ticks on the log-scaled ``which`` axis ("x", "y" or "xy") of each Axes.
-
-    Log axes spanning many decades otherwise carry eight unlabelled minor
-    ticks per decade, which roughly doubles the time to draw the figure, for
-    every redraw of a live figure.
-
-    Parameters
-    ----------
-    *axes : matplotlib.axes.Axes
-        The axes to thin out.
-    which : {"x", "y", "xy"}, default "y"
-        Which axis of each.
-
-    Returns
-    -------
-    None
-
-    Examples
-    --------
-    >>> from nablakit.widgets._base import new_figure
-    >>> fig, ax = new_figure()
-    >>> ax.set_yscale("log")
-    >>> decade_ticks(ax)
-    >>> type(ax.yaxis.get_minor_locator()).__name__
-    'NullLocator'
-    """
-    for ax in axes:
-        for name in which:
-            getattr(ax, f"{name}axis").set_minor_locator(NullLocator())
-
-
-def static_figure(*args, **kwargs):
-    """:func:`~nablakit.widgets._base.new_figure` for a figure that is drawn once, as a picture.
-
-    No layout engine: Jupyter saves such figures with a tight bounding box,
-    which fits the outer margins to the labels anyway, while a layout engine
-    would run again at every draw (about a quarter of the drawing time). The
-    axes are placed with fixed margins; side-by-side panels keep room for
-    their axis labels.
-
-    Parameters
-    ----------
-    *args, **kwargs
-        As for :func:`matplotlib.pyplot.subplots` (without ``layout``).
-
-    Returns
-    -------
-    tuple
-        ``(fig, axes)`` as from :func:`matplotlib.pyplot.subplots`, not shown yet.
-
-    Examples
-    --------
-    >>> fig, axes = static_figure(1, 2)
-    >>> fig.get_layout_engine() is None, fig.subplotpars.wspace
-    (True, 0.28)
-    """
-    fig, axes = new_figure(*args, **kwargs)
-    fig.subplots_adjust(left=0.08, right=0.96, bottom=0.12, top=0.9, wspace=0.28)
-    return fig, axes
 
 
 def _loss_panel(ax, steps, ylim, ylabel, title):
@@ -487,36 +425,6 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, bet
 
 
 # --------------------------------------------------------------------------- depth
-
-
-def depth_curves(depth, rhos=(0.9, 1.1)):
-    """Gradient norms reaching each layer of a sigmoid chain and of linear recurrences.
-
-    Parameters
-    ----------
-    depth : int
-        Number of layers / time steps ``L``.
-    rhos : sequence of float
-        Spectral norms of the recurrent matrices (:func:`nablakit.depth.scaled_rotation`).
-
-    Returns
-    -------
-    dict
-        ``"layers"`` (0..L), ``"sigmoid"`` (``|d a_L / d a_k|``), ``"bound"``
-        (``0.25 ** (L - k)``) and one entry per ``rho`` (``||W^(L-k)||_2``).
-
-    Examples
-    --------
-    >>> curves = depth_curves(3)
-    >>> np.allclose(curves[1.1], [1.331, 1.21, 1.1, 1.0])
-    True
-    """
-    _, grads = dp.sigmoid_chain(depth)
-    out = {"layers": np.arange(depth + 1), "sigmoid": np.abs(grads),
-           "bound": 0.25 ** (depth - np.arange(depth + 1.0))}
-    for rho in rhos:
-        out[rho] = dp.recurrence_grad_norms(dp.scaled_rotation(rho), depth)
-    return out
 
 
 def depth_explorer(depth=20, max_depth=50):

@@ -14,8 +14,7 @@ import numpy as np
 from nablakit import training as tr
 from nablakit._validate import as_float_array, check_positive
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import live_figure, new_figure, slider
-from nablakit.widgets.landscapes import decade_ticks, static_figure
+from nablakit.widgets._base import decade_ticks, live_figure, new_figure, slider, static_figure
 
 __all__ = ["clipping_explorer", "natural_gradient_paths", "NATURAL_LRS", "checkpoint_growth_figure",
            "float16_error_figure"]
