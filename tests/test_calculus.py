@@ -9,9 +9,11 @@ from nablakit.calculus import (
     angle_between,
     direction_from_angle,
     directional_derivative,
+    directional_profile,
     level_tangent,
     partial_difference_quotient,
     steepest_ascent,
+    tangent_plane,
     unit_vector,
 )
 from nablakit.numdiff import central_difference, numerical_gradient
@@ -106,3 +108,30 @@ def test_partial_difference_quotient_is_the_limit_definition():
         partial_difference_quotient(f, 1.0, 1.0, 0.0)
     with pytest.raises(ValueError, match="axis"):
         partial_difference_quotient(f, 1.0, 1.0, 0.1, axis="z")
+
+
+def test_directional_profile_is_the_directional_derivative_at_each_angle():
+    grad = np.array([3.0, 4.0])
+    angles = np.linspace(-np.pi, np.pi, 37)
+    want = [directional_derivative(grad, [np.cos(t), np.sin(t)]) for t in angles]
+    assert np.allclose(directional_profile(grad, angles), want, rtol=1e-12, atol=1e-12)
+    # the cosine form the chapter states: ||grad|| cos(t - phi), peak at the gradient's angle
+    phi = np.arctan2(4.0, 3.0)
+    assert np.allclose(directional_profile(grad, angles), 5.0 * np.cos(angles - phi), atol=1e-12)
+    assert isinstance(directional_profile(grad, 0.3), float)
+    with pytest.raises(ValueError, match="grad"):
+        directional_profile([1.0, 2.0, 3.0], 0.0)
+
+
+def test_tangent_plane_is_the_first_order_model_in_any_dimension():
+    grad = numerical_gradient(f, P)
+    points = P + np.array([[0.0, 0.0], [1e-3, 0.0], [0.0, -2e-3], [1e-3, 1e-3]])
+    got = tangent_plane(f(P), grad, P, points)
+    # f minus its tangent plane is second order in the step: |f(p) - T(p)| <= C |p - a|^2
+    gap = np.abs(np.array([f(p) for p in points]) - got)
+    assert gap[0] == 0.0 and np.all(gap <= 10 * np.sum((points - P) ** 2, axis=1) + 1e-12)
+    # one dimension: the tangent line of y = x**2 at 3 (chapter 00)
+    assert np.allclose(tangent_plane(9.0, [6.0], [3.0], [[3.0], [4.0]]), [9.0, 15.0])
+    with pytest.raises(ValueError, match="last axis of length 2"):
+        tangent_plane(0.0, [1.0, 2.0], [0.0, 0.0], [1.0, 2.0, 3.0])
+

@@ -1,5 +1,10 @@
 """Directions and the gradient: unit vectors, directional derivatives, tangents.
 
+:func:`directional_profile` gives the slope along every direction of a turning
+angle (chapter 04) and :func:`tangent_plane` the first-order model
+``f(a) + grad . (p - a)`` in any dimension (the tangent line of chapter 00,
+the tangent plane of chapter 02).
+
 The slope of ``f`` along a unit vector ``u`` is ``D_u f = grad f . u``. It is
 largest along ``grad f / ||grad f||`` (value ``||grad f||``) and zero along
 the level set, i.e. perpendicular to the gradient.
@@ -272,3 +277,65 @@ def angle_between(a, b, *, degrees=True):
     # Kahan's form: accurate also for nearly parallel vectors, where acos(cosine) is not.
     angle = 2.0 * math.atan2(float(np.linalg.norm(ua - ub)), float(np.linalg.norm(ua + ub)))
     return math.degrees(angle) if degrees else angle
+
+
+def directional_profile(grad, angles):
+    """Directional derivatives ``grad . (cos t, sin t)`` for each angle ``t`` (radians).
+
+    Parameters
+    ----------
+    grad : array_like of shape (2,)
+        The gradient at the point.
+    angles : float or array_like
+        Angles of the unit directions, counter-clockwise from the x-axis.
+
+    Returns
+    -------
+    float or ndarray shaped like ``angles``
+        Equal to ``||grad|| cos(t - phi)`` with ``phi`` the gradient's angle.
+
+    Examples
+    --------
+    >>> np.allclose(directional_profile([3.0, 4.0], [0.0, np.pi / 2, np.pi]), [3.0, 4.0, -3.0])
+    True
+    """
+    grad = as_float_array(grad, "grad", shape=(2,))
+    values = grad @ direction_from_angle(angles)
+    return float(values) if np.ndim(values) == 0 else values
+
+
+def tangent_plane(value, grad, center, points):
+    """Heights of the tangent plane ``z = f(a) + grad . (p - a)`` at ``points``.
+
+    Parameters
+    ----------
+    value : float
+        ``f(a)``, the height of the surface at the point of contact.
+    grad : array_like of shape (n,)
+        The gradient of ``f`` at ``a``.
+    center : array_like of shape (n,)
+        The point of contact ``a``.
+    points : array_like of shape (..., n)
+        Where to evaluate the plane, one point per last-axis row.
+
+    Returns
+    -------
+    ndarray of shape (...)
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match or a value is not finite.
+
+    Examples
+    --------
+    >>> tangent_plane(2.0, [1.0, -1.0], [1.0, 1.0], [[1.0, 1.0], [2.0, 1.0], [1.0, 3.0]])
+    array([2., 3., 0.])
+    """
+    value = float(as_float_array(value, "value", ndim=0))
+    grad = as_float_array(grad, "grad", ndim=1)
+    center = as_float_array(center, "center", shape=grad.shape)
+    points = as_float_array(points, "points")
+    if points.shape[-1:] != grad.shape:
+        raise ValueError(f"points must have last axis of length {grad.size}; got shape {points.shape}")
+    return value + (points - center) @ grad

@@ -13,13 +13,14 @@ import ipywidgets as widgets
 import numpy as np
 
 from nablakit._validate import as_float_array
-from nablakit.calculus import direction_from_angle, level_tangent
+from nablakit.calculus import direction_from_angle, directional_profile, level_tangent  # profile re-exported
 from nablakit.plotting import PALETTE
+from nablakit.testfunctions import ravine
 from nablakit.widgets._base import live_figure, new_figure, slider
-from nablakit.widgets._plane import plane_points, value_like
 
 __all__ = [
     "EXAMPLE_POINT",
+    "EXAMPLE_FUNCTION",
     "example_f",
     "example_grad",
     "directional_profile",
@@ -31,63 +32,12 @@ __all__ = [
 EXAMPLE_POINT = (1.5, 1.0)
 
 
-def example_f(p):
-    """The chapter's bowl ``f(x, y) = x**2 + 2 y**2``.
-
-    Parameters
-    ----------
-    p : array_like of shape (2,) or (2, ...)
-        The point(s); the first axis holds ``(x, y)``.
-
-    Returns
-    -------
-    float or ndarray of shape ``p.shape[1:]``
-
-    Examples
-    --------
-    >>> example_f([1.5, 1.0])
-    4.25
-    """
-    p = plane_points(p)
-    value = p[0] ** 2 + 2.0 * p[1] ** 2
-    return value_like(value, p)
-
-
-def example_grad(p):
-    """Gradient ``(2x, 4y)`` of :func:`example_f`.
-
-    Examples
-    --------
-    >>> example_grad([1.5, 1.0])
-    array([3., 4.])
-    """
-    p = plane_points(p)
-    return np.stack([2.0 * p[0], 4.0 * p[1]])
-
-
-def directional_profile(grad, angles):
-    """Directional derivatives ``grad . (cos t, sin t)`` for each angle ``t`` (radians).
-
-    Parameters
-    ----------
-    grad : array_like of shape (2,)
-        The gradient at the point.
-    angles : float or array_like
-        Angles of the unit directions, counter-clockwise from the x-axis.
-
-    Returns
-    -------
-    float or ndarray shaped like ``angles``
-        Equal to ``||grad|| cos(t - phi)`` with ``phi`` the gradient's angle.
-
-    Examples
-    --------
-    >>> np.allclose(directional_profile([3.0, 4.0], [0.0, np.pi / 2, np.pi]), [3.0, 4.0, -3.0])
-    True
-    """
-    grad = as_float_array(grad, "grad", shape=(2,))
-    values = grad @ direction_from_angle(angles)
-    return float(values) if np.ndim(values) == 0 else values
+#: The chapter's bowl ``f(x, y) = x**2 + 2 y**2``: the course's ravine with kappa = 2.
+EXAMPLE_FUNCTION = ravine(kappa=2)
+#: Its value, ``example_f([1.5, 1.0]) == 4.25``; points of shape (2, ...) as in :mod:`nablakit.testfunctions`.
+example_f = EXAMPLE_FUNCTION.f
+#: Its gradient ``(2x, 4y)``.
+example_grad = EXAMPLE_FUNCTION.grad
 
 
 def _arrow(ax, color, label):

@@ -1,7 +1,8 @@
 """Chapter 02 (The gradient vector): gradient fields, arrows and tangent planes.
 
 The surfaces are the course's :mod:`nablakit.testfunctions` (paraboloid and
-saddle by default). :func:`tangent_plane` and :func:`tangent_patch` compute;
+saddle by default). :func:`tangent_patch` computes the corners of a
+patch of :func:`nablakit.calculus.tangent_plane` to draw;
 :func:`quiver_fields_figure` and :func:`gradient_explorer` only draw.
 """
 
@@ -12,6 +13,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from nablakit._validate import as_float_array, check_positive
+from nablakit.calculus import tangent_plane  # re-exported: the chapter's formula
 from nablakit.landscape import grid_eval
 from nablakit.plotting import CMAP, PALETTE, contour_plot, gradient_quiver, label_axes
 from nablakit.testfunctions import TestFunction, get_test_function
@@ -40,43 +42,6 @@ def _surface(function):
 
 def _title(tf):
     return f"{tf.name} {FORMULAS.get(tf.name, '')}".strip()
-
-
-def tangent_plane(value, grad, center, points):
-    """Heights of the tangent plane ``z = f(a) + grad . (p - a)`` at ``points``.
-
-    Parameters
-    ----------
-    value : float
-        ``f(a)``, the height of the surface at the point of contact.
-    grad : array_like of shape (n,)
-        The gradient of ``f`` at ``a``.
-    center : array_like of shape (n,)
-        The point of contact ``a``.
-    points : array_like of shape (..., n)
-        Where to evaluate the plane, one point per last-axis row.
-
-    Returns
-    -------
-    ndarray of shape (...)
-
-    Raises
-    ------
-    ValueError
-        If the shapes do not match or a value is not finite.
-
-    Examples
-    --------
-    >>> tangent_plane(2.0, [1.0, -1.0], [1.0, 1.0], [[1.0, 1.0], [2.0, 1.0], [1.0, 3.0]])
-    array([2., 3., 0.])
-    """
-    value = float(as_float_array(value, "value", ndim=0))
-    grad = as_float_array(grad, "grad", ndim=1)
-    center = as_float_array(center, "center", shape=grad.shape)
-    points = as_float_array(points, "points")
-    if points.shape[-1:] != grad.shape:
-        raise ValueError(f"points must have last axis of length {grad.size}; got shape {points.shape}")
-    return value + (points - center) @ grad
 
 
 def tangent_patch(value, grad, center, half_width, *, xlim=None, ylim=None):

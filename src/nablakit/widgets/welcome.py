@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from nablakit._validate import as_float_array
+from nablakit.calculus import tangent_plane
 from nablakit.plotting import PALETTE
 from nablakit.widgets._base import live_figure, new_figure, slider
 
@@ -84,7 +85,7 @@ def parabola_tangent(x0, x):
     """
     x0 = float(as_float_array(x0, "x0", ndim=0))
     x = as_float_array(x, "x")
-    return x0**2 + 2.0 * x0 * (x - x0)
+    return tangent_plane(x0**2, [2.0 * x0], [x0], x[..., None])
 
 
 def tangent_teaser(x0=1.0):
