@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nablakit.landscape import filter_normalized_direction, grid_eval, grid_eval_loop, plane_slice
+from nablakit.landscape import eval_xy, filter_normalized_direction, grid_eval, grid_eval_loop, plane_slice
 from nablakit.testfunctions import TEST_FUNCTIONS, beale, rosenbrock
 
 
@@ -188,3 +188,24 @@ def test_plane_slice_errors():
         plane_slice(lambda w: w, c, e1, e2, a, a)
     with pytest.raises(TypeError, match="batched"):
         plane_slice(f, c, e1, e2, a, a, batched="yes")
+
+
+def test_eval_xy_vectorised_and_scalar_only_functions_agree():
+    x, y = np.meshgrid(np.linspace(-1, 1, 7), np.linspace(-2, 2, 5))
+    calls = []
+
+    def scalar_only(a, b):  # `if` on an array raises: eval_xy must fall back to one call per point
+        calls.append(1)
+        return a * b if a > 0 else a - b
+
+    got = eval_xy(scalar_only, x, y)
+    want = np.where(x > 0, x * y, x - y)
+    assert got.shape == x.shape and np.array_equal(got, want)
+    assert len(calls) == 1 + x.size
+    calls.clear()
+    assert np.array_equal(eval_xy(lambda a, b: (calls.append(1), np.where(a > 0, a * b, a - b))[1], x, y), want)
+    assert len(calls) == 1  # vectorised: one call
+    assert eval_xy(lambda a, b: a + b, np.arange(3.0), 1.0).tolist() == [1.0, 2.0, 3.0]  # broadcast
+    with pytest.raises(TypeError, match="f"):
+        eval_xy("not a function", 1.0, 2.0)
+

@@ -11,6 +11,9 @@ Two conventions run through the package and this module:
 :func:`filter_normalized_direction` and :func:`plane_slice` draw the
 "filter-normalised" random slices of Li et al. (2018, *Visualizing the Loss
 Landscape of Neural Nets*) through a network's parameter vector.
+
+Chapter 01 writes its functions the blackboard way, ``f(x, y)``;
+:func:`eval_xy` evaluates such a function at arrays of points.
 """
 
 from __future__ import annotations
@@ -23,6 +26,47 @@ from nablakit._validate import as_float_array, check_callable, check_count, chec
 def _grid(xlim, ylim, n):
     xlim, ylim, n = check_interval(xlim, "xlim"), check_interval(ylim, "ylim"), check_count(n, "n", 2)
     return np.meshgrid(np.linspace(xlim[0], xlim[1], n), np.linspace(ylim[0], ylim[1], n))
+
+
+def eval_xy(f, x, y):
+    """Evaluate a two-argument function ``f(x, y)`` at arrays of points, element by element.
+
+    One vectorised call when ``f`` handles arrays; a function written for
+    single numbers (one with an ``if``, say) is called point by point instead.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, y)`` returning a real number (or an array shaped like its inputs).
+    x, y : array_like
+        Coordinates, broadcast against each other.
+
+    Returns
+    -------
+    ndarray of float
+        ``f`` at each point, of the broadcast shape of ``x`` and ``y``.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable or a coordinate is not numeric.
+
+    Examples
+    --------
+    >>> eval_xy(lambda x, y: x * y, [1.0, 2.0], 3.0)
+    array([3., 6.])
+    >>> eval_xy(lambda x, y: 0.0 if x == y else 1.0, [1.0, 2.0], [1.0, 1.0])  # a scalar-only f
+    array([0., 1.])
+    """
+    check_callable(f, "f")
+    x, y = np.broadcast_arrays(as_float_array(x, "x"), as_float_array(y, "y"))
+    try:
+        values = np.asarray(f(x, y), dtype=float)
+    except (TypeError, ValueError):  # e.g. `if x > 0` on an array
+        values = None
+    if values is None or values.shape != x.shape:
+        values = np.array([float(f(a, b)) for a, b in zip(x.ravel(), y.ravel())]).reshape(x.shape)
+    return values
 
 
 def grid_eval(f, xlim, ylim, n=101):

@@ -13,6 +13,7 @@ from matplotlib import patheffects
 
 from nablakit._validate import as_float, as_float_array, check_callable, check_choice, check_interval, check_positive
 from nablakit.calculus import partial_difference_quotient
+from nablakit.landscape import eval_xy
 from nablakit.numdiff import central_difference, numerical_gradient
 from nablakit.plotting import CMAP, PALETTE
 from nablakit.widgets._base import live_figure, new_figure, slider
@@ -29,27 +30,9 @@ _HALO = [patheffects.withStroke(linewidth=4, foreground="white")]  # keeps lines
 
 
 def _grid_values(f, xs, ys):
-    """``f`` on the grid ``xs x ys``, vectorised if ``f`` allows it."""
+    """``f`` on the grid ``xs x ys``: ``X, Y, Z`` as :func:`matplotlib.pyplot.contour` takes them."""
     X, Y = np.meshgrid(xs, ys)
-    try:
-        Z = np.asarray(f(X, Y), dtype=float)
-    except (TypeError, ValueError):
-        Z = None
-    if Z is None or Z.shape != X.shape:  # a scalar-only f (e.g. with an `if`)
-        Z = np.vectorize(lambda a, b: float(f(a, b)))(X, Y)
-    return X, Y, Z
-
-
-def _curve(f, ts, fixed, axis):
-    """``f`` along a slice: ``t -> f(t, fixed)`` (axis "x") or ``f(fixed, t)``."""
-    args = (ts, np.full_like(ts, fixed)) if axis == "x" else (np.full_like(ts, fixed), ts)
-    try:
-        values = np.asarray(f(*args), dtype=float)
-    except (TypeError, ValueError):
-        values = None
-    if values is None or values.shape != ts.shape:
-        values = np.array([float(f(a, b)) for a, b in zip(*args)])
-    return values
+    return X, Y, eval_xy(f, X, Y)
 
 
 def slice_explorer(f, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), x0=1.0, y0=1.0, n=81):
@@ -142,8 +125,8 @@ def slice_explorer(f, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), x0=1.0, y0=1.0, n=8
         hline.set_ydata([y0, y0])
         vline.set_xdata([x0, x0])
         point.set_data([x0], [y0])
-        slice_x.set_ydata(_curve(f, xs, y0, "x"))
-        slice_y.set_ydata(_curve(f, ys, x0, "y"))
+        slice_x.set_ydata(eval_xy(f, xs, y0))
+        slice_y.set_ydata(eval_xy(f, x0, ys))
         tangent_x.set_ydata(z0 + fx * (xs - x0))
         tangent_y.set_ydata(z0 + fy * (ys - y0))
         dot_x.set_data([x0], [z0])
@@ -212,7 +195,7 @@ def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0
     centre = x0 if axis == "x" else y0
     g = (lambda t: float(f(t, y0))) if axis == "x" else (lambda t: float(f(x0, t)))
     ts = np.linspace(centre - half_width, centre + half_width, 201)
-    gs = _curve(f, ts, y0 if axis == "x" else x0, axis)
+    gs = eval_xy(f, ts, y0) if axis == "x" else eval_xy(f, x0, ts)
     g0 = g(centre)
     slope = numerical_gradient(lambda p: f(p[0], p[1]), [x0, y0])[_AXES.index(axis)]
     fixed = f"y = {y0:g}" if axis == "x" else f"x = {x0:g}"
