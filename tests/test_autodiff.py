@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from nablakit.autodiff import Value, exp, log, relu, sigmoid, tanh, topological_order, value_and_grad
+from nablakit.autodiff import EDGES, Value, exp, log, neuron_graph, relu, sigmoid, tanh, topological_order, value_and_grad
 from nablakit.numdiff import numerical_gradient
 
 UNARY = {
@@ -187,3 +187,19 @@ def test_bad_input_raises_a_clear_error(make, error, match):
 def test_repr_names_data_and_grad():
     v = Value(2.0, "w")
     assert repr(v) == "Value(w: data=2, grad=0)"
+
+
+@pytest.mark.parametrize("x", [-2.0, -0.3, 0.0, 1.0, 1.8])
+def test_neuron_graph_is_the_chain_rule_on_tanh_of_w_x_plus_x(x):
+    w = 0.8
+    g = neuron_graph(x, w)
+    s = w * x + x
+    slope = 1.0 - np.tanh(s) ** 2  # d tanh(s) / ds
+    assert g["value"]["f"] == pytest.approx(np.tanh(s), abs=1e-15)
+    assert g["grad"]["x"] == pytest.approx(slope * (w + 1.0), rel=1e-12, abs=1e-15)
+    assert g["grad"]["w"] == pytest.approx(slope * x, rel=1e-12, abs=1e-15)
+    assert set(g["edge"]) == set(EDGES)
+    # x feeds two nodes: its gradient is the sum of what flows back along both edges
+    assert g["edge"][("x", "a")] + g["edge"][("x", "s")] == pytest.approx(g["grad"]["x"], rel=1e-12, abs=1e-15)
+    with pytest.raises(TypeError):
+        neuron_graph("one")

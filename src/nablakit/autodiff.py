@@ -13,7 +13,8 @@ The functions :func:`exp`, :func:`log`, :func:`tanh`, :func:`relu` and
 :func:`sigmoid` work on a :class:`Value` and on plain floats or NumPy arrays
 alike, so one Python function can be differentiated by this module and by
 :func:`nablakit.numdiff.numerical_gradient` for comparison; :func:`value_and_grad`
-does the first.
+does the first. :func:`neuron_graph` is chapter 03's worked example, the
+graph of ``tanh(w x + x)`` with the gradient on each node and edge.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import numpy as np
 
 from nablakit._validate import as_float_array, check_callable
 
-__all__ = ["Value", "topological_order", "edge_gradients", "value_and_grad", "exp", "log", "tanh", "relu", "sigmoid"]
+__all__ = ["Value", "topological_order", "edge_gradients", "value_and_grad", "exp", "log", "tanh", "relu", "sigmoid",
+           "NODES", "EDGES", "neuron_graph"]
 
 
 def _as_value(other):
@@ -430,3 +432,48 @@ Examples
 >>> sigmoid(Value(0.0)).data, float(sigmoid(0.0))
 (0.5, 0.5)
 """
+
+
+#: The nodes in forward order.
+NODES = ("x", "w", "a", "s", "f")
+#: The edges (operand, node) along which the gradient flows back.
+EDGES = (("x", "a"), ("w", "a"), ("a", "s"), ("x", "s"), ("s", "f"))
+
+
+def neuron_graph(x, w=0.8):
+    """Forward values, node gradients and edge gradients of ``f = tanh(w x + x)``.
+
+    Parameters
+    ----------
+    x : float
+        The input.
+    w : float, default 0.8
+        The weight.
+
+    Returns
+    -------
+    dict
+        ``"value"`` and ``"grad"``: node name -> float (``grad`` is ``df/d``
+        node); ``"edge"``: (operand, node) -> the gradient flowing back along
+        that edge, with the names of :data:`EDGES`.
+
+    Examples
+    --------
+    >>> g = neuron_graph(1.0, w=0.8)
+    >>> round(g["value"]["s"], 6), round(g["grad"]["x"], 6)
+    (1.8, 0.186405)
+    >>> g["edge"][("x", "a")] + g["edge"][("x", "s")] == g["grad"]["x"]
+    True
+    """
+    x = float(as_float_array(x, "x", ndim=0))
+    w = float(as_float_array(w, "w", ndim=0))
+    nodes = {"x": Value(x, "x"), "w": Value(w, "w")}
+    nodes["a"] = nodes["w"] * nodes["x"]
+    nodes["s"] = nodes["a"] + nodes["x"]
+    nodes["f"] = tanh(nodes["s"])
+    flows = edge_gradients(nodes["f"])
+    return {
+        "value": {k: v.data for k, v in nodes.items()},
+        "grad": {k: v.grad for k, v in nodes.items()},
+        "edge": {(p, c): flows[(nodes[p], nodes[c])] for p, c in EDGES},
+    }

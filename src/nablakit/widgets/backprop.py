@@ -19,58 +19,15 @@ import ipywidgets as widgets
 import numpy as np
 
 from nablakit._validate import as_float_array
-from nablakit.autodiff import Value, edge_gradients, tanh
+from nablakit.autodiff import EDGES, NODES, neuron_graph  # re-exported: the chapter's graph
 from nablakit.plotting import PALETTE
 from nablakit.widgets._base import live_figure, new_figure, slider
 
 __all__ = ["NODES", "EDGES", "neuron_graph", "backprop_explorer"]
 
-#: The nodes in forward order.
-NODES = ("x", "w", "a", "s", "f")
-#: The edges (operand, node) along which the gradient flows back.
-EDGES = (("x", "a"), ("w", "a"), ("a", "s"), ("x", "s"), ("s", "f"))
 _POSITION = {"x": (0.0, 0.0), "w": (0.0, 1.0), "a": (1.2, 0.95), "s": (2.0, 0.0), "f": (3.0, 0.0)}
 _OPERATION = {"x": "input", "w": "weight", "a": "a = w·x", "s": "s = a + x", "f": "f = tanh(s)"}
 X_RANGE = (-2.0, 2.0)
-
-
-def neuron_graph(x, w=0.8):
-    """Forward values, node gradients and edge gradients of ``f = tanh(w x + x)``.
-
-    Parameters
-    ----------
-    x : float
-        The input.
-    w : float, default 0.8
-        The weight.
-
-    Returns
-    -------
-    dict
-        ``"value"`` and ``"grad"``: node name -> float (``grad`` is ``df/d``
-        node); ``"edge"``: (operand, node) -> the gradient flowing back along
-        that edge, with the names of :data:`EDGES`.
-
-    Examples
-    --------
-    >>> g = neuron_graph(1.0, w=0.8)
-    >>> round(g["value"]["s"], 6), round(g["grad"]["x"], 6)
-    (1.8, 0.186405)
-    >>> g["edge"][("x", "a")] + g["edge"][("x", "s")] == g["grad"]["x"]
-    True
-    """
-    x = float(as_float_array(x, "x", ndim=0))
-    w = float(as_float_array(w, "w", ndim=0))
-    nodes = {"x": Value(x, "x"), "w": Value(w, "w")}
-    nodes["a"] = nodes["w"] * nodes["x"]
-    nodes["s"] = nodes["a"] + nodes["x"]
-    nodes["f"] = tanh(nodes["s"])
-    flows = edge_gradients(nodes["f"])
-    return {
-        "value": {k: v.data for k, v in nodes.items()},
-        "grad": {k: v.grad for k, v in nodes.items()},
-        "edge": {(p, c): flows[(nodes[p], nodes[c])] for p, c in EDGES},
-    }
 
 
 # Where each edge's label sits relative to the edge's midpoint (diagonal edges: beside the arrow).
