@@ -20,7 +20,8 @@ Chapter                                      Module
 :mod:`._base` holds the shared mechanism and helpers: :func:`new_figure`
 (a screen figure, not shown yet), :func:`~._base.slider` (a labelled slider
 that follows the hand), :func:`live_figure` and its :class:`~._base.Blitter`
-(sliders wired to a callback that redraws only the ``moving=`` artists),
+(sliders wired to a callback that redraws only the ``moving=`` artists,
+sent as quickly encoded frames by :func:`~._base.fast_frames`),
 :func:`~._base.decade_ticks` (log axes without minor ticks) and
 :func:`~._base.static_figure` (a figure drawn once). A chapter module imports
 no other chapter's module, only ``_base``; the numbers it draws come from the

@@ -147,8 +147,8 @@ def fast_frames(canvas):
 
     Examples
     --------
-    >>> fig, ax = new_figure()    # under Agg: nothing to change
-    >>> fast_frames(fig.canvas)
+    >>> from matplotlib.figure import Figure
+    >>> fast_frames(Figure().canvas)  # not a web canvas: nothing to change
     False
     """
     from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore
