@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -458,3 +459,44 @@ def test_cli_options_and_console_script():
     assert out.returncode == 0 and "--notebook-timeout" in out.stdout
     bad = subprocess.run([str(script), "--course-root", "/nonexistent"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "nbgrader_config.py" in bad.stderr
+
+
+def test_a_forked_worker_gets_fresh_event_loops():
+    """A worker forked from a process that ran a kernel client (which leaves an asyncio
+    loop behind) can still run coroutines after closing the inherited descriptors."""
+    import asyncio
+
+    from jupyter_core.utils import ensure_event_loop, run_sync
+
+    from nablakit.grading.executors import _close_inherited_event_loops
+
+    ensure_event_loop()  # what nbclient/jupyter_client leave in a test process
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            _close_inherited_event_loops()
+            for name in os.listdir("/proc/self/fd"):
+                if int(name) > 2 and int(name) != write_fd:
+                    try:
+                        os.close(int(name))
+                    except OSError:
+                        pass
+            os.open(os.devnull, os.O_RDONLY)  # reuses a closed number, as the worker's log file does
+
+            async def answer():
+                await asyncio.sleep(0)
+                return b"ok"
+
+            os.write(write_fd, run_sync(answer)())
+            code = 0
+        except BaseException as exc:
+            os.write(write_fd, repr(exc).encode())
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        said = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert said == b"ok" and os.waitstatus_to_exitcode(status) == 0, said

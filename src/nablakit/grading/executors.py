@@ -65,6 +65,24 @@ def _failed(job, reason):
             "reason": reason, "flags": [], "integrity": [], "lint": [], "events": [], "parts": {}, "messages": {}}
 
 
+def _close_inherited_event_loops():
+    # A forked worker inherits the parent's asyncio loops (jupyter_core keeps one
+    # per thread once anything ran a kernel client in this process). Their
+    # selectors use descriptors the worker is about to close, and a closed number
+    # may be reused by the worker's own files: close the loops first, while their
+    # descriptors are still theirs, so that asyncio and jupyter_core make new ones.
+    import asyncio
+    import gc
+
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_closed():
+            try:
+                obj.close()
+            except Exception:  # a running loop cannot be closed; it is abandoned with the fork
+                pass
+    asyncio.set_event_loop(None)
+
+
 class _ForkedWorker:
     """A worker forked from this process (which has imported nbgrader already): a Popen look-alike."""
 
@@ -80,6 +98,7 @@ class _ForkedWorker:
             code = 1
             try:
                 os.setsid()
+                _close_inherited_event_loops()
                 keep = {to_child_r, from_child_w}
                 for name in os.listdir("/proc/self/fd"):
                     fd = int(name)
