@@ -33,7 +33,7 @@ from pathlib import Path
 from . import require_grading_packages
 from .batch import NO_SANDBOX_WARNING, Course, GradingSetupError, grade_batch
 from .isolation import SandboxUnavailable
-from .limits import Limits, format_size, parse_size
+from .limits import add_limit_options, limits_from_args
 
 __all__ = ["build_parser", "main"]
 
@@ -47,7 +47,6 @@ def build_parser():
     >>> args.exercises, args.workers, args.memory
     (['ex01-partial-derivatives'], 3, '1G')
     """
-    defaults = Limits()
     p = argparse.ArgumentParser(
         prog="nablakit-grade",
         description="Autograde every submission of the given exercises with nbgrader, in parallel, "
@@ -63,13 +62,7 @@ def build_parser():
     p.add_argument("--dask-local", type=int, metavar="N", help="run on a local Dask cluster of N workers")
     p.add_argument("--db-url", help="gradebook URL (default: NBGRADER_DB_URL or the course config)")
     p.add_argument("--course-root", help="course root containing autograder/nbgrader_config.py")
-    p.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout, help="seconds per cell")
-    p.add_argument("--notebook-timeout", type=float, default=defaults.notebook_timeout,
-                   help="seconds per submission (everything is killed beyond)")
-    p.add_argument("--memory", default=format_size(defaults.memory).replace(" ", ""),
-                   help="address-space limit of a grading process and its kernel (none: no limit)")
-    p.add_argument("--max-output", default=format_size(defaults.max_output).replace(" ", ""),
-                   help="output a notebook may produce")
+    add_limit_options(p)  # one option per field of Limits, declared in limits.py
     p.add_argument("--reports", metavar="DIR", help="report folder (default: autograder/reports)")
     p.add_argument("--logs", metavar="DIR", help="log folder (default: autograder/logs)")
     p.add_argument("--no-rename", action="store_true",
@@ -95,8 +88,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     require_grading_packages()
     try:
-        limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                        memory=parse_size(args.memory), max_output=parse_size(args.max_output) or Limits().max_output)
+        limits = limits_from_args(args)
         course = Course.load(args.course_root, db_url=args.db_url)
         if not args.no_sandbox:
             from .isolation import check_available

@@ -19,18 +19,30 @@ import re
 import resource
 import signal
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 
-__all__ = ["Limits", "parse_size", "format_size", "apply_memory_limit", "become_subreaper",
+__all__ = ["Limits", "add_limit_options", "limits_from_args", "limits_table", "format_default",
+           "parse_size", "format_size", "apply_memory_limit", "become_subreaper",
            "descendants", "kill_descendants"]
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3}
 _PR_SET_CHILD_SUBREAPER = 36
 
 
+def _limit(default, *, option, unit, help, when_exceeded, none_allowed=False):
+    """Declare one grading limit: its default and everything the CLI and the README table say about it."""
+    return field(default=default, metadata={"option": option, "unit": unit, "help": help,
+                                            "when_exceeded": when_exceeded, "none_allowed": none_allowed})
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-submission limits.
+
+    Each field is declared once, with its ``--option``, unit, help and what
+    happens when it is exceeded; ``nablakit-grade``'s options
+    (:func:`add_limit_options`, :func:`limits_from_args`) and the README's
+    limits table (:func:`limits_table`) are generated from these declarations.
 
     Parameters
     ----------
@@ -58,19 +70,45 @@ class Limits:
     1073741824
     """
 
-    cell_timeout: float = 30
-    notebook_timeout: float = 300
-    memory: int | None = 2 * 1024**3
-    max_output: int = 10 * 1024**2
-    max_notebook_bytes: int = 64 * 1024**2
+    cell_timeout: float = _limit(
+        30, option="--cell-timeout", unit="seconds", help="seconds per cell",
+        when_exceeded="that cell is interrupted and fails (zero for a test cell); the rest of the notebook runs")
+    notebook_timeout: float = _limit(
+        300, option="--notebook-timeout", unit="seconds",
+        help="seconds per submission (everything is killed beyond)",
+        when_exceeded="every process of the submission is killed (kernel, anything it started); **not graded**")
+    memory: int | None = _limit(
+        2 * 1024**3, option="--memory", unit="bytes", none_allowed=True,
+        help="address-space limit of a grading process and its kernel (none: no limit)",
+        when_exceeded="the address space of the grading process and its kernel; the allocation fails with "
+                      "`MemoryError` in that cell; flagged")
+    max_output: int = _limit(
+        10 * 1024**2, option="--max-output", unit="bytes", help="output a notebook may produce",
+        when_exceeded="output beyond it is dropped as it arrives and execution stops; **not graded**")
+    max_notebook_bytes: int = _limit(
+        64 * 1024**2, option="--max-notebook-size", unit="bytes", help="largest submitted notebook file that is read",
+        when_exceeded="the notebook is not read; **not graded**")
 
     def __post_init__(self):
-        for name in ("cell_timeout", "notebook_timeout", "max_output", "max_notebook_bytes"):
-            value = getattr(self, name)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.metadata["none_allowed"]:
+                continue
             if not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
+                raise ValueError(f"Limits.{f.name} must be a positive number, got {value!r}")
         if self.memory is not None and (not isinstance(self.memory, int) or self.memory < 64 * 1024**2):
             raise ValueError(f"Limits.memory must be None or at least 64 MB in bytes, got {self.memory!r}")
+
+    @property
+    def cell_timeout_seconds(self):
+        """The cell timeout as the whole seconds nbgrader's ``Execute.timeout`` takes (at least 1).
+
+        Examples
+        --------
+        >>> Limits(cell_timeout=0.2).cell_timeout_seconds
+        1
+        """
+        return int(max(1, round(self.cell_timeout)))
 
     def to_dict(self):
         """The limits as a plain dict (for sending to a worker)."""
@@ -80,6 +118,79 @@ class Limits:
     def from_dict(cls, data):
         """Rebuild limits from :meth:`to_dict` output."""
         return cls(**data)
+
+
+def _dest(f):
+    return f.metadata["option"].lstrip("-").replace("-", "_")
+
+
+def format_default(f):
+    """A limit's default as the CLI and the README show it: ``30 s``, ``2 GB``.
+
+    Examples
+    --------
+    >>> format_default(fields(Limits)[0])
+    '30 s'
+    """
+    if f.default is None:
+        return "none"
+    return f"{f.default:g} s" if f.metadata["unit"] == "seconds" else format_size(f.default)
+
+
+def add_limit_options(parser):
+    """Add one ``--option`` per field of :class:`Limits` to an ``argparse`` parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_limit_options(parser)
+    >>> limits_from_args(parser.parse_args(["--memory", "1.5GB", "--cell-timeout", "5"]))
+    Limits(cell_timeout=5.0, notebook_timeout=300, memory=1610612736, max_output=10485760, max_notebook_bytes=67108864)
+    """
+    for f in fields(Limits):
+        if f.metadata["unit"] == "seconds":
+            parser.add_argument(f.metadata["option"], dest=_dest(f), type=float, default=f.default,
+                                help=f.metadata["help"])
+        else:
+            parser.add_argument(f.metadata["option"], dest=_dest(f), default=format_size(f.default).replace(" ", ""),
+                                help=f.metadata["help"])
+
+
+def limits_from_args(args):
+    """Build :class:`Limits` from arguments parsed with :func:`add_limit_options`.
+
+    Sizes are read with :func:`parse_size`; ``none`` lifts a limit that may be
+    lifted and gives the default for one that may not.
+
+    Raises
+    ------
+    ValueError
+        If a value is not a size or not allowed for its limit.
+    """
+    values = {}
+    for f in fields(Limits):
+        value = getattr(args, _dest(f))
+        if f.metadata["unit"] == "bytes":
+            value = parse_size(value)
+            if value is None and not f.metadata["none_allowed"]:
+                value = f.default
+        values[f.name] = value
+    return Limits(**values)
+
+
+def limits_table():
+    """The README's limits table (Markdown), generated from the field declarations.
+
+    Examples
+    --------
+    >>> print(limits_table().splitlines()[2])
+    | `--cell-timeout` | 30 s | that cell is interrupted and fails (zero for a test cell); the rest of the notebook runs |
+    """
+    rows = ["| option | default | when exceeded |", "|---|---|---|"]
+    rows += [f"| `{f.metadata['option']}` | {format_default(f)} | {f.metadata['when_exceeded']} |"
+             for f in fields(Limits)]
+    return "\n".join(rows)
 
 
 def parse_size(text):

@@ -204,7 +204,6 @@ def grade_in_this_process(job):
     limits = Limits.from_dict(job["limits"])
     sandbox.EVENTS.clear()
     kernels.ForkProvisioner.memory = limits.memory
-    os.environ["NBGRADER_CELL_TIMEOUT"] = str(int(max(1, round(limits.cell_timeout))))
     if job.get("db_url"):
         os.environ["NBGRADER_DB_URL"] = job["db_url"]
     os.chdir(job["config_dir"])
@@ -225,7 +224,7 @@ def grade_in_this_process(job):
     if job.get("db_url"):
         app.coursedir.db_url = job["db_url"]
     overrides = Config()
-    overrides.Execute.timeout = int(max(1, round(limits.cell_timeout)))
+    overrides.Execute.timeout = limits.cell_timeout_seconds
     overrides.GuardedExecute.max_output = int(limits.max_output)
     overrides.GuardedExecute.shutdown_kernel = "immediate"
     overrides.Autograde.create_student = True
