@@ -22,9 +22,10 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
+
+from .limits import wait_polled
 
 __all__ = ["default_workers", "WorkerProcess", "LocalExecutor", "DaskExecutor", "grade_on_dask_worker", "worker_env"]
 
@@ -135,12 +136,7 @@ class _ForkedWorker:
         return self.returncode
 
     def wait(self, timeout=None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.02)
-        return self.returncode
+        return wait_polled(self, timeout)
 
     def kill(self):
         try:

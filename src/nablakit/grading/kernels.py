@@ -47,6 +47,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
+from .limits import is_alive, reap, wait_polled
+
 __all__ = ["ForkServer", "ForkingKernelManager", "ForkProvisioner", "serve", "SERVER", "SCRATCH", "read_audit"]
 
 #: The fork server this grading process uses (set by the worker before it forks a grading process).
@@ -169,22 +171,12 @@ class _ForkedProcess:
 
     def poll(self):
         if self.returncode is None:
-            try:
-                with open(f"/proc/{self.pid}/stat", "rb") as fh:
-                    stat = fh.read()
-                if stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3] == b"Z":
-                    self.returncode = -signal.SIGKILL
-            except OSError:
+            if not is_alive(self.pid):  # gone or a zombie: the fork server reaps it, not us
                 self.returncode = -signal.SIGKILL
         return self.returncode
 
     def wait(self, timeout=None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.02)
-        return self.returncode
+        return wait_polled(self, timeout)
 
     def send_signal(self, signum):
         try:
@@ -424,17 +416,6 @@ def _become_kernel(request):
         os._exit(0)
 
 
-def _reap():
-    """Collect finished kernels (their CPU time then counts as this server's children's)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 def serve():
     """The fork server's loop: one JSON request per line on stdin, one answer per line on stdout."""
     import importlib
@@ -451,7 +432,7 @@ def serve():
     out = os.dup(1)
     os.write(out, (json.dumps({"ready": os.getpid()}) + "\n").encode())
     while True:
-        _reap()
+        reap()  # finished kernels: their CPU time then counts as this server's children's
         ready, _, _ = select.select([0], [], [], 1.0)
         if not ready:
             continue

@@ -18,12 +18,13 @@ import os
 import re
 import resource
 import signal
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field, fields
 
 __all__ = ["Limits", "add_limit_options", "limits_from_args", "limits_table", "format_default",
            "parse_size", "format_size", "apply_memory_limit", "become_subreaper",
-           "descendants", "kill_descendants"]
+           "descendants", "kill_descendants", "is_alive", "reap", "wait_polled"]
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3}
 _PR_SET_CHILD_SUBREAPER = 36
@@ -362,14 +363,22 @@ def kill_descendants(pid, *, spare=(), reap_all=False, rounds=20):
                     pass
         killed += len(found)
         deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline and any(_is_alive(p) for p in found):
-            _reap(found if not reap_all else None)
+        while time.monotonic() < deadline and any(is_alive(p) for p in found):
+            reap(found if not reap_all else None)
             time.sleep(0.005)
-    _reap(None if reap_all else [])
+    reap(None if reap_all else [])
     return killed
 
 
-def _is_alive(pid):
+def is_alive(pid):
+    """Whether process ``pid`` exists and is not a zombie (read from ``/proc``).
+
+    Examples
+    --------
+    >>> import os
+    >>> is_alive(os.getpid())
+    True
+    """
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             stat = fh.read()
@@ -378,8 +387,20 @@ def _is_alive(pid):
     return stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3] != b"Z"
 
 
-def _reap(pids):
-    """Collect exit statuses of dead children: those in ``pids``, or any when ``pids`` is None."""
+def reap(pids=None):
+    """Collect exit statuses of dead children: those in ``pids``, or any when ``pids`` is None.
+
+    Never blocks; children still running are left alone.
+
+    Examples
+    --------
+    >>> import subprocess, sys
+    >>> child = subprocess.Popen([sys.executable, "-c", "pass"])
+    >>> while is_alive(child.pid): pass
+    >>> reap([child.pid])
+    >>> is_alive(child.pid)
+    False
+    """
     if pids is None:
         while True:
             try:
@@ -393,3 +414,32 @@ def _reap(pids):
             os.waitpid(p, os.WNOHANG)
         except ChildProcessError:
             pass
+
+
+def wait_polled(process, timeout=None, interval=0.02):
+    """``Popen.wait`` for a Popen look-alike that only knows ``poll()``: poll until it has a return code.
+
+    Parameters
+    ----------
+    process
+        Has ``poll()`` (the return code or None), ``pid`` and ``returncode``.
+    timeout : float or None
+        Seconds to wait at most; ``None`` waits for ever.
+
+    Raises
+    ------
+    subprocess.TimeoutExpired
+        If it is still running after ``timeout`` seconds.
+
+    Examples
+    --------
+    >>> import subprocess, sys
+    >>> wait_polled(subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"]), timeout=30)
+    3
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while process.poll() is None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(str(process.pid), timeout)
+        time.sleep(interval)
+    return process.returncode
