@@ -209,3 +209,41 @@ def test_eval_xy_vectorised_and_scalar_only_functions_agree():
     with pytest.raises(TypeError, match="f"):
         eval_xy("not a function", 1.0, 2.0)
 
+
+
+# ---- ravine_runs (chapter 09's ravine explorer draws these)
+
+
+def test_ravine_runs_learning_rate_is_the_fraction_of_the_stability_limit():
+    from nablakit.landscape import ravine_runs
+
+    runs = ravine_runs([1, 100], [0.5, 0.99], [0.9], steps=20, horizon=200)
+    assert set(runs) == {(k, r, 0.9) for k in (1, 100) for r in (0.5, 0.99)}
+    for (kappa, fraction, _), run in runs.items():
+        assert run["lr"] == pytest.approx(fraction * 2 / (2 * max(1, kappa)))
+        for method in ("gradient descent", "momentum"):
+            assert run["paths"][method].shape == (21, 2)
+            assert np.allclose(run["paths"][method][0], [-2.0, 1.0])
+            w = run["paths"][method]
+            assert np.allclose(run["losses"][method], w[:, 0] ** 2 + kappa * w[:, 1] ** 2)
+
+
+def test_ravine_runs_settled_means_below_threshold_from_then_on_and_none_on_divergence():
+    from nablakit.landscape import ravine_runs
+
+    run = ravine_runs([100], [0.5], [0.9])[(100, 0.5, 0.9)]
+    assert run["settled"]["gradient descent"] > run["settled"]["momentum"]
+    full = ravine_runs([100], [0.5], [0.9], steps=3000)[(100, 0.5, 0.9)]
+    for method, step in full["settled"].items():
+        losses = full["losses"][method]
+        assert np.all(losses[step:] < 1e-6) and losses[step - 1] >= 1e-6
+    diverged = ravine_runs([10], [1.05], [0.5], horizon=3000)[(10, 1.05, 0.5)]
+    assert diverged["settled"]["gradient descent"] is None
+
+
+def test_widgets_re_export_ravine_runs():
+    from nablakit import landscape
+    from nablakit.widgets import landscapes
+
+    assert landscapes.ravine_runs is landscape.ravine_runs
+    assert landscapes.RAVINE_KAPPAS is landscape.RAVINE_KAPPAS

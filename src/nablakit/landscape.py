@@ -14,13 +14,19 @@ Landscape of Neural Nets*) through a network's parameter vector.
 
 Chapter 01 writes its functions the blackboard way, ``f(x, y)``;
 :func:`eval_xy` evaluates such a function at arrays of points.
+
+:func:`ravine_runs` runs gradient descent and momentum on the ravine
+``w1^2 + kappa w2^2`` for every slider setting of chapter 09's ravine
+explorer (the widget only draws them).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from nablakit import depth as dp
 from nablakit._validate import as_float_array, check_callable, check_count, check_interval, check_rng
+from nablakit.convergence import first_settled
 
 
 def _grid(xlim, ylim, n):
@@ -318,3 +324,81 @@ def plane_slice(loss, center, d1, d2, alphas, betas, *, batched=False):
                 raise ValueError(f"loss must return a single number for one parameter vector; got shape {value.shape}")
             Z[j, i] = value.reshape(())
     return Z
+
+
+# --------------------------------------------------------------------------- ravines
+
+#: Condition numbers of the chapter 09 ravine explorer (:func:`nablakit.widgets.landscapes.ravine_explorer`).
+RAVINE_KAPPAS = (1, 2, 5, 10, 20, 50, 100)
+#: Learning rate as a fraction of the stability limit 2 / lambda_max.
+RAVINE_FRACTIONS = (0.1, 0.25, 0.5, 0.9, 0.99, 1.05)
+#: Momentum coefficients offered by the explorer.
+RAVINE_BETAS = (0.5, 0.8, 0.9, 0.95, 0.99)
+
+
+def ravine_runs(kappas=RAVINE_KAPPAS, fractions=RAVINE_FRACTIONS, betas=RAVINE_BETAS, *, start=(-2.0, 1.0),
+                steps=200, horizon=3000, threshold=1e-6):
+    """Gradient descent and momentum on ``w1^2 + kappa w2^2`` at ``lr = fraction * 2 / lambda_max``.
+
+    Every combination runs in one call of
+    :func:`nablakit.depth.diagonal_quadratic_runs` (the update rules of
+    :mod:`nablakit.optimizers`, vectorised over runs; gradient descent is
+    momentum with ``beta = 0``).
+
+    Parameters
+    ----------
+    kappas, fractions : sequences of float
+        Condition numbers (> 0) and learning rates as fractions of the
+        stability limit ``2 / lambda_max`` with ``lambda_max = 2 max(1, kappa)``.
+    betas : sequence of float
+        Momentum coefficients in ``[0, 1)``.
+    start : array_like of shape (2,)
+    steps : int
+        Steps kept in the returned paths and losses.
+    horizon : int
+        Steps run to count how long each method needs.
+    threshold : float
+        Loss level for the count.
+
+    Returns
+    -------
+    dict
+        ``(kappa, fraction, beta) ->`` dict with ``lr``, ``paths`` (method ->
+        (steps + 1, 2)), ``losses`` (method -> (steps + 1,)) and ``settled``
+        (method -> first step from which the loss stays below ``threshold``
+        within ``horizon`` steps, or None). Methods: ``"gradient descent"``,
+        ``"momentum"``.
+
+    Examples
+    --------
+    >>> run = ravine_runs([100], [0.5], [0.9])[(100, 0.5, 0.9)]
+    >>> run["lr"]
+    0.005
+    >>> run["settled"]["gradient descent"] > run["settled"]["momentum"]
+    True
+    """
+    start = as_float_array(start, "start", shape=(2,))
+    combos = [(k, r) for k in kappas for r in fractions]
+    betas = tuple(betas)
+    lam = np.array([[2.0, 2.0 * k] for k, _ in combos])
+    lrs = np.array([r * dp.max_stable_lr(np.diag(row)) for row, (_, r) in zip(lam, combos)])
+    # Axis 1: gradient descent (beta = 0), then one momentum run per beta.
+    run_betas = np.array([0.0, *betas])
+    shape = (len(combos), run_betas.size)
+    paths = dp.diagonal_quadratic_runs(np.broadcast_to(lam[:, None, :], shape + (2,)), start,
+                                       np.broadcast_to(lrs[:, None], shape), horizon,
+                                       beta=np.broadcast_to(run_betas, shape))
+    losses = 0.5 * np.sum(lam[:, None, None, :] * paths**2, axis=-1)
+    with np.errstate(invalid="ignore"):  # a diverged run's NaN loss counts as not below
+        below = losses < threshold
+    out = {}
+    for i, (k, r) in enumerate(combos):
+        for j, beta in enumerate(betas, start=1):
+            runs = {"gradient descent": 0, "momentum": j}
+            out[(k, r, beta)] = {
+                "lr": float(lrs[i]),
+                "paths": {m: paths[i, c, : steps + 1] for m, c in runs.items()},
+                "losses": {m: losses[i, c, : steps + 1] for m, c in runs.items()},
+                "settled": {m: first_settled(below[i, c]) for m, c in runs.items()},
+            }
+    return out

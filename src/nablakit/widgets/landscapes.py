@@ -22,13 +22,11 @@ import functools
 import ipywidgets as widgets
 import numpy as np
 
-from nablakit import depth as dp
 from nablakit import optimizers as opt
 from nablakit import testfunctions as tfn
 from nablakit._validate import as_float_array, check_callable, check_count
-from nablakit.convergence import first_settled
 from nablakit.depth import depth_curves  # re-exported: the chapter's curves
-from nablakit.landscape import grid_eval
+from nablakit.landscape import RAVINE_BETAS, RAVINE_FRACTIONS, RAVINE_KAPPAS, grid_eval, ravine_runs  # re-exported
 from nablakit.plotting import CYCLE, PALETTE, contour_plot
 from nablakit.widgets._base import decade_ticks, live_figure, new_figure, slider, static_figure
 
@@ -39,12 +37,6 @@ __all__ = [
     "critical_points_figure", "saddle_escape_figure", "gradient_flow_figure",
     "gradient_norm_figure", "loss_slice_figure",
 ]
-
-def _settled(losses, threshold):
-    """First step from which ``losses`` stays below ``threshold`` (None if it never does)."""
-    with np.errstate(invalid="ignore"):
-        return first_settled(losses < threshold)
-
 
 def _loss_panel(ax, steps, ylim, ylabel, title):
     """Log-scale loss-per-step axes with a status box in the lower left; returns the box."""
@@ -57,79 +49,6 @@ def _loss_panel(ax, steps, ylim, ylabel, title):
 
 
 # --------------------------------------------------------------------------- ravine
-
-RAVINE_KAPPAS = (1, 2, 5, 10, 20, 50, 100)
-#: Learning rate as a fraction of the stability limit 2 / lambda_max.
-RAVINE_FRACTIONS = (0.1, 0.25, 0.5, 0.9, 0.99, 1.05)
-#: Momentum coefficients offered by the explorer.
-RAVINE_BETAS = (0.5, 0.8, 0.9, 0.95, 0.99)
-
-
-def ravine_runs(kappas=RAVINE_KAPPAS, fractions=RAVINE_FRACTIONS, betas=RAVINE_BETAS, *, start=(-2.0, 1.0),
-                steps=200, horizon=3000, threshold=1e-6):
-    """Gradient descent and momentum on ``w1^2 + kappa w2^2`` at ``lr = fraction * 2 / lambda_max``.
-
-    Every combination runs in one call of
-    :func:`nablakit.depth.diagonal_quadratic_runs` (the update rules of
-    :mod:`nablakit.optimizers`, vectorised over runs; gradient descent is
-    momentum with ``beta = 0``).
-
-    Parameters
-    ----------
-    kappas, fractions : sequences of float
-        Condition numbers (> 0) and learning rates as fractions of the
-        stability limit ``2 / lambda_max`` with ``lambda_max = 2 max(1, kappa)``.
-    betas : sequence of float
-        Momentum coefficients in ``[0, 1)``.
-    start : array_like of shape (2,)
-    steps : int
-        Steps kept in the returned paths and losses.
-    horizon : int
-        Steps run to count how long each method needs.
-    threshold : float
-        Loss level for the count.
-
-    Returns
-    -------
-    dict
-        ``(kappa, fraction, beta) ->`` dict with ``lr``, ``paths`` (method ->
-        (steps + 1, 2)), ``losses`` (method -> (steps + 1,)) and ``settled``
-        (method -> first step from which the loss stays below ``threshold``
-        within ``horizon`` steps, or None). Methods: ``"gradient descent"``,
-        ``"momentum"``.
-
-    Examples
-    --------
-    >>> run = ravine_runs([100], [0.5], [0.9])[(100, 0.5, 0.9)]
-    >>> run["lr"]
-    0.005
-    >>> run["settled"]["gradient descent"] > run["settled"]["momentum"]
-    True
-    """
-    start = as_float_array(start, "start", shape=(2,))
-    combos = [(k, r) for k in kappas for r in fractions]
-    betas = tuple(betas)
-    lam = np.array([[2.0, 2.0 * k] for k, _ in combos])
-    lrs = np.array([r * dp.max_stable_lr(np.diag(row)) for row, (_, r) in zip(lam, combos)])
-    # Axis 1: gradient descent (beta = 0), then one momentum run per beta.
-    run_betas = np.array([0.0, *betas])
-    shape = (len(combos), run_betas.size)
-    paths = dp.diagonal_quadratic_runs(np.broadcast_to(lam[:, None, :], shape + (2,)), start,
-                                       np.broadcast_to(lrs[:, None], shape), horizon,
-                                       beta=np.broadcast_to(run_betas, shape))
-    losses = 0.5 * np.sum(lam[:, None, None, :] * paths**2, axis=-1)
-    out = {}
-    for i, (k, r) in enumerate(combos):
-        for j, beta in enumerate(betas, start=1):
-            runs = {"gradient descent": 0, "momentum": j}
-            out[(k, r, beta)] = {
-                "lr": float(lrs[i]),
-                "paths": {m: paths[i, c, : steps + 1] for m, c in runs.items()},
-                "losses": {m: losses[i, c, : steps + 1] for m, c in runs.items()},
-                "settled": {m: _settled(losses[i, c], threshold) for m, c in runs.items()},
-            }
-    return out
-
 
 def ravine_explorer(kappa=10, fraction=0.9, beta=0.9, *, steps=200, start=(-2.0, 1.0)):
     """Condition-number, learning-rate and momentum sliders over gradient descent and momentum on a ravine.
