@@ -349,3 +349,20 @@ def test_a_sandboxed_kernel_sees_only_its_sandbox(tmp_path, monkeypatch, fork_se
     text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert text.split() == ["/submission", "mine", "False", "False", "alice", "False", "True", "offline"], text
     assert any("tried to connect to ('1.1.1.1', 53)" in a for a in audit), audit
+
+
+def test_a_course_under_tmp_is_bound_on_top_of_the_private_tmp(tmp_path, monkeypatch):
+    # A course checked out under /tmp (CI, a grader's scratch clone): its .venv must be
+    # mounted after the sandbox's own /tmp, and emptying /tmp must keep the mount points.
+    from nablakit.grading import isolation
+
+    monkeypatch.setattr(isolation, "_python_dirs", lambda: ["/usr/lib/python3", "/tmp/course/.venv"])
+    scratch = isolation.Scratch(base=str(tmp_path))
+    argv = isolation.bwrap_argv(scratch, bwrap="bwrap", env={})
+    private_tmp = next(i for i in range(len(argv) - 2) if argv[i:i + 3] == ["--bind", str(scratch.tmp), "/tmp"])
+    assert private_tmp < argv.index("/tmp/course/.venv")
+    (scratch.tmp / "course" / ".venv").mkdir(parents=True)
+    (scratch.tmp / "course" / "left-by-a-student.txt").write_text("answers")
+    (scratch.tmp / "elsewhere").mkdir()
+    scratch.clear()
+    assert sorted(p.relative_to(scratch.tmp).as_posix() for p in scratch.tmp.rglob("*")) == ["course", "course/.venv"]

@@ -204,16 +204,20 @@ class Scratch:
             folder.mkdir(mode=0o700)
 
     def clear(self):
-        """Empty the three folders (nothing of one submission is left for the next)."""
+        """Empty the three folders (nothing of one submission is left for the next).
+
+        In ``tmp`` the folders that are mount points inside the sandbox (a
+        course or virtual environment that lives under ``/tmp`` is bound on
+        top of the sandbox's ``/tmp``) stay, empty but for the next mount point.
+        """
         for folder in (self.tmp, self.work, self.run):
-            for entry in list(os.scandir(folder)):
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    try:
-                        os.unlink(entry.path)
-                    except OSError:
-                        pass
+            keep = self.mount_points() if folder == self.tmp else []
+            _empty(folder, keep)
+
+    def mount_points(self):
+        """Paths, relative to the sandbox's /tmp, at which folders are bound inside it."""
+        return [Path(path).relative_to("/tmp") for path in [*_python_dirs(), str(self.run)]
+                if _under(path, "/tmp") and path != "/tmp"]
 
     def fill_work(self, source):
         """Copy the submission's working copy (``source``, a folder) into ``work``; symlinks stay symlinks.
@@ -232,6 +236,23 @@ class Scratch:
 
     def remove(self):
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _empty(folder, keep=()):
+    # Remove everything in ``folder`` but the chains of folders leading to ``keep`` (relative paths).
+    for entry in list(os.scandir(folder)):
+        below = [Path(*k.parts[1:]) for k in keep if k.parts and k.parts[0] == entry.name]
+        if below and entry.is_dir(follow_symlinks=False):
+            if all(b.parts for b in below):  # not itself a mount point: empty it around the chain
+                _empty(entry.path, below)
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def bwrap_argv(scratch, hidden=(), bwrap=None, env=None):
@@ -261,7 +282,8 @@ def bwrap_argv(scratch, hidden=(), bwrap=None, env=None):
     argv = [bwrap or bwrap_path() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--hostname", "grading-sandbox"]
     argv += _system_args()
-    argv += ["--proc", "/proc", "--dev", "/dev"]
+    # The private /tmp first: a course (and its .venv) under /tmp is bound on top of it below.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch.tmp), "/tmp"]
     bound = ["/usr", "/etc"] + _python_dirs()
     covered = []
     for path in [*hidden, os.path.expanduser("~")]:
@@ -276,7 +298,7 @@ def bwrap_argv(scratch, hidden=(), bwrap=None, env=None):
     for path in (f"{p}/{c}" for p in ("/usr", sys.prefix) for c in _HIDDEN_CONFIG):
         if os.path.isdir(path):
             argv += ["--tmpfs", path]
-    argv += ["--bind", str(scratch.tmp), "/tmp", "--bind", str(scratch.work), WORK_DIR,
+    argv += ["--bind", str(scratch.work), WORK_DIR,
              "--bind", str(scratch.run), str(scratch.run), "--chdir", WORK_DIR, "--clearenv"]
     for name, value in (kernel_env() if env is None else env).items():
         argv += ["--setenv", name, value]
