@@ -463,40 +463,42 @@ def test_cli_options_and_console_script():
 
 def test_a_forked_worker_gets_fresh_event_loops():
     """A worker forked from a process that ran a kernel client (which leaves an asyncio
-    loop behind) can still run coroutines after closing the inherited descriptors."""
-    import asyncio
+    loop behind) can still run coroutines after closing the inherited descriptors.
+    Run in a fresh interpreter, so the test runner's own loops play no part."""
+    script = textwrap.dedent('''
+        import asyncio, os
+        from jupyter_core.utils import ensure_event_loop, run_sync
+        from nablakit.grading.executors import _close_inherited_event_loops
 
-    from jupyter_core.utils import ensure_event_loop, run_sync
+        ensure_event_loop()  # what nbclient/jupyter_client leave behind
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _close_inherited_event_loops()
+                for name in os.listdir("/proc/self/fd"):
+                    if int(name) > 2 and int(name) != write_fd:
+                        try:
+                            os.close(int(name))
+                        except OSError:
+                            pass
+                os.open(os.devnull, os.O_RDONLY)  # reuses a closed number, as the worker's log file does
 
-    from nablakit.grading.executors import _close_inherited_event_loops
+                async def answer():
+                    await asyncio.sleep(0)
+                    return b"ok"
 
-    ensure_event_loop()  # what nbclient/jupyter_client leave in a test process
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        code = 1
-        try:
-            _close_inherited_event_loops()
-            for name in os.listdir("/proc/self/fd"):
-                if int(name) > 2 and int(name) != write_fd:
-                    try:
-                        os.close(int(name))
-                    except OSError:
-                        pass
-            os.open(os.devnull, os.O_RDONLY)  # reuses a closed number, as the worker's log file does
-
-            async def answer():
-                await asyncio.sleep(0)
-                return b"ok"
-
-            os.write(write_fd, run_sync(answer)())
-            code = 0
-        except BaseException as exc:
-            os.write(write_fd, repr(exc).encode())
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        said = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    assert said == b"ok" and os.waitstatus_to_exitcode(status) == 0, said
+                os.write(write_fd, run_sync(answer)())
+                code = 0
+            except BaseException as exc:
+                os.write(write_fd, repr(exc).encode())
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as pipe:
+            print(pipe.read().decode())
+        os.waitpid(pid, 0)
+    ''')
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stdout + done.stderr
