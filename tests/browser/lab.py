@@ -382,7 +382,7 @@ class LabPage:
         self.page.wait_for_function(_JS_RUN_DONE, timeout=timeout * 1000, polling=100)
         return time.perf_counter() - start
 
-    def wait_widgets_rendered(self, timeout=30):
+    def wait_widgets_rendered(self, timeout=60):
         """Wait until every widget output has rendered and every canvas is drawn; False on timeout."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 

@@ -104,7 +104,7 @@ def test_cells_run_without_error_output(chapter):
 def test_widgets_render_and_figures_are_live(chapter):
     figures = chapter["figures"]
     stem = chapter["path"].stem
-    assert chapter["rendered"], (f"{stem}: 30 s after Run All, some widget views, images or canvases "
+    assert chapter["rendered"], (f"{stem}: 60 s after Run All, some widget views, images or canvases "
                                  f"were still not rendered")
     if stem[:2] not in WIDGET_FREE:
         assert any(f["sliders"] for f in figures), f"{stem}: no slider rendered"
