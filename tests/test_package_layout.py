@@ -6,9 +6,10 @@
   Modules whose own name starts with ``_`` (``_validate``, ``widgets._base``)
   are package-internal; their public names may be imported.
 - The computing modules never import drawing or grading code.
-- A widget module imports no other widget module except ``widgets._base``
-  (the shared figure mechanism and helpers): chapters do not borrow from
-  each other's modules.
+- A widget module imports no other widget module except the private shared
+  ones, ``widgets._base`` (the figure mechanism and helpers) and
+  ``widgets._frames`` (the frames sent to the browser): chapters do not
+  borrow from each other's modules.
 - No import cycles at module level; every module sits on a "floor" one above
   its highest module-level nablakit import (printed by ``python
   tests/test_package_layout.py``). An import inside a function (a registry
@@ -108,7 +109,7 @@ WIDGETS = sorted(n for n in MODULES if n == "nablakit.widgets" or n.startswith("
 def test_widget_modules_import_only_the_base_among_widgets(name):
     sideways = sorted({f"line {line}: {mod}" + (f".{attr}" if attr else "") for mod, attr, line in imports(name)
                        if mod.startswith("nablakit.widgets")
-                       and mod not in ("nablakit.widgets._base", name)})
+                       and mod not in ("nablakit.widgets._base", "nablakit.widgets._frames", name)})
     assert not sideways, (f"{name} imports another widget module {sideways}: move what is shared "
                           "into widgets/_base.py (drawing) or a computing module (maths)")
 

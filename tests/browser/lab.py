@@ -284,6 +284,21 @@ _JS_WIDGETS_RENDERED = """() => { const w = window.__nb; const root = w.node; co
     if (!window.__canvasDrawn(c)) return false;
   return true; }"""
 
+# What _JS_WIDGETS_RENDERED waits for, as counts (for the message when it times out).
+_JS_RENDER_STATE = """() => { const w = window.__nb; const root = w.node; const cells = w.content.model.cells;
+  let expected = 0;
+  for (let i = 0; i < cells.length; i++) { const c = cells.get(i); if (c.type !== 'code') continue;
+    for (let j = 0; j < c.outputs.length; j++) { const data = c.outputs.get(j).data;
+      if (data && data['application/vnd.jupyter.widget-view+json']) expected++; } }
+  const views = Array.from(root.querySelectorAll('.jp-OutputArea-output'))
+    .filter(el => Array.from(el.children).some(child => child.classList.contains('jupyter-widgets'))).length;
+  const images = Array.from(root.querySelectorAll('.jp-OutputArea-output img'));
+  const canvases = Array.from(root.querySelectorAll('.jupyter-matplotlib-canvas-div canvas:first-child'));
+  return {widget_outputs: expected, widget_views: views, images: images.length,
+          images_loaded: images.filter(i => i.complete && i.naturalWidth).length,
+          canvases: canvases.length, canvases_drawn: canvases.filter(c => window.__canvasDrawn(c)).length,
+          canvas_sizes: canvases.map(c => [c.width, c.height])}; }"""
+
 # A canvas counts as drawn when its pixels are not all the same colour.
 _JS_INSTALL_HELPERS = """() => {
   window.__canvasDrawn = (c) => {
@@ -345,6 +360,7 @@ class LabPage:
         self.server = server
         self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         self.page = self.context.new_page()
+        self.render_state = None  # what was still missing when wait_widgets_rendered timed out
         self.console = []  # (type, text) of console errors and uncaught page errors
         self.page.on("console", lambda m: m.type == "error" and self.console.append(("console", m.text)))
         self.page.on("pageerror", lambda e: self.console.append(("pageerror", str(e))))
@@ -389,6 +405,7 @@ class LabPage:
         try:
             self.page.wait_for_function(_JS_WIDGETS_RENDERED, timeout=timeout * 1000, polling=100)
         except PlaywrightTimeout:
+            self.render_state = self.page.evaluate(_JS_RENDER_STATE)
             return False
         return True
 

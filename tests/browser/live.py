@@ -80,6 +80,27 @@ def _nablakit_full_redraw_png(k):
 '''
 
 
+# Kernel side: slider `s` of the k-th live figure set to `n` values in one go, as a fast drag sends
+# them: the frames leave the kernel milliseconds apart, faster than the browser decodes them.
+_PY_BURST = '''
+def _nablakit_burst(k, s, n):
+    import gc
+    import numpy as np
+    from nablakit.widgets._base import LiveFigure
+    apps = sorted((o for o in gc.get_objects() if isinstance(o, LiveFigure)), key=lambda app: app.fig.number)
+    w = list(apps[k].sliders.values())[s]
+    options = getattr(w, "options", None)
+    if options:
+        values = [o[1] if isinstance(o, tuple) else o for o in options]
+        picks = [values[i % len(values)] for i in range(n)]
+    else:
+        picks = list(np.linspace(w.min, w.max, n))
+    for v in picks + [picks[len(picks) // 2]]:
+        w.value = v
+    return n + 1
+'''
+
+
 def decode_png(data):
     """RGBA array of a PNG given as bytes, base64 text or a data URL."""
     from PIL import Image
@@ -114,6 +135,11 @@ def wait_kernel_idle(lab, settle=0.3, timeout=30):
     for _ in range(2):
         lab.page.wait_for_function(_JS_KERNEL_IDLE, timeout=timeout * 1000, polling=50)
         time.sleep(settle)
+
+
+def kernel_burst(lab, ordinal, slider, n=8):
+    """Set slider ``slider`` of live figure ``ordinal`` to ``n + 1`` values from the kernel, back to back."""
+    return lab.kernel_eval(_PY_BURST, f"_nablakit_burst({ordinal}, {slider}, {n})")
 
 
 def press(lab, output_index, slider, key, times=1):

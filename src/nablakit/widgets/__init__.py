@@ -21,10 +21,10 @@ Chapter                                      Module
 (a screen figure, not shown yet), :func:`~._base.slider` (a labelled slider
 that follows the hand), :func:`live_figure` and its :class:`~._base.Blitter`
 (sliders wired to a callback that redraws only the ``moving=`` artists,
-sent as quickly encoded frames by :func:`~._base.fast_frames`),
+sent as quickly encoded frames that are safe to lose, :mod:`._frames`),
 :func:`~._base.decade_ticks` (log axes without minor ticks) and
 :func:`~._base.static_figure` (a figure drawn once). A chapter module imports
-no other chapter's module, only ``_base``; the numbers it draws come from the
+no other chapter's module, only ``_base`` (and ``_frames``); the numbers it draws come from the
 computing modules of :mod:`nablakit` (tests/test_package_layout.py checks both).
 """
 

@@ -17,8 +17,10 @@ on top. A slider step then restores the background, draws only the moving
 artists and calls ``canvas.blit``. ipympl's canvas reports
 ``supports_blit = False``, but its ``blit`` sends the renderer's buffer as a
 PNG frame like a full draw does (a *diff* frame, only the changed pixels,
-when every pixel is opaque), which is all this needs; under Agg (tests,
-headless runs) the same calls update the canvas buffer.
+when every pixel is opaque), which is all this needs; :mod:`._frames` makes
+those frames safe to lose (the browser drops a frame that the next one
+overtakes). Under Agg (tests, headless runs) the same calls update the
+canvas buffer.
 
 A step falls back to a full redraw when there is no valid background: before
 the first draw, after the canvas was resized or the renderer replaced, when
@@ -29,8 +31,6 @@ changed static content.
 
 from __future__ import annotations
 
-import io
-import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -39,7 +39,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.ticker import NullLocator
-from PIL import Image
+
+from nablakit.widgets._frames import fast_frames
 
 #: Dots per inch of every course figure: a screen resolution, not a print one.
 SCREEN_DPI = 90
@@ -47,10 +48,6 @@ SCREEN_DPI = 90
 MAX_WIDTH_PX = 1180
 #: Width of a slider, so that the longest description, the track and the readout fit.
 SLIDER_WIDTH = "520px"
-#: zlib level of the PNG frames ipympl sends. PIL's default (6) spends about as
-#: long encoding a slider step's frame as drawing it; level 1 encodes several
-#: times faster for frames about a third larger (mostly zeros in a diff frame).
-FRAME_COMPRESS_LEVEL = 1
 
 
 @dataclass
@@ -114,49 +111,6 @@ def new_figure(*args, **kwargs):
         if hasattr(canvas, attr):
             setattr(canvas, attr, value)
     return fig, axes
-
-
-def _frame_png(canvas):
-    # matplotlib's FigureCanvasWebAggCore.get_diff_image (3.8-3.11), with the
-    # PNG written at FRAME_COMPRESS_LEVEL; tests compare it with the original.
-    if not canvas._png_is_old:
-        return None
-    pixels = np.asarray(canvas.get_renderer().buffer_rgba())
-    buff = pixels.view(np.uint32).squeeze(2)
-    if canvas._force_full or buff.shape != canvas._last_buff.shape or (pixels[:, :, 3] != 255).any():
-        canvas.set_image_mode("full")  # a transparent pixel cannot be overlaid on the old frame
-        output = buff
-    else:
-        canvas.set_image_mode("diff")
-        output = np.where(buff != canvas._last_buff, buff, 0)
-    canvas._last_buff = buff.copy()
-    canvas._force_full = False
-    canvas._png_is_old = False
-    data = output.view(dtype=np.uint8).reshape((*output.shape, 4))
-    with io.BytesIO() as png:
-        Image.fromarray(data).save(png, format="png", compress_level=FRAME_COMPRESS_LEVEL)
-        return png.getvalue()
-
-
-def fast_frames(canvas):
-    """Let a web canvas (ipympl's) encode its PNG frames quickly; return whether it did.
-
-    Only a canvas that uses matplotlib's own ``get_diff_image`` is changed:
-    its frames then carry the same pixels, written with
-    :data:`FRAME_COMPRESS_LEVEL`. Other canvases (Agg) are left alone.
-
-    Examples
-    --------
-    >>> from matplotlib.figure import Figure
-    >>> fast_frames(Figure().canvas)  # not a web canvas: nothing to change
-    False
-    """
-    from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore
-
-    if getattr(type(canvas), "get_diff_image", None) is not FigureCanvasWebAggCore.get_diff_image:
-        return False
-    canvas.get_diff_image = types.MethodType(_frame_png, canvas)
-    return True
 
 
 def decade_ticks(*axes, which="y"):
