@@ -238,15 +238,18 @@ def test_ipympl_sends_small_diff_frames_for_a_step(chapter, name, sliders, build
 @pytest.mark.parametrize("chapter, name, sliders, build", [LIVE_WIDGETS[1], LIVE_WIDGETS[-2]],
                          ids=[f"{c[0]}-{c[1]}" for c in (LIVE_WIDGETS[1], LIVE_WIDGETS[-2])])
 def test_frames_lost_in_a_fast_drag_leave_no_stale_pixels(chapter, name, sliders, build):
-    """ipympl's browser drops a frame that the next one overtakes: whichever frames of a burst are lost, the last repairs all.
+    """ipympl's browser drops a frame that the next one overtakes: whichever frames of a drag are lost, the repair heals all.
 
     The first frame settles (no frame for a second); then a burst of steps
-    10 ms apart. For every choice of lost frames in the burst (the last one
-    always arrives), the browser's canvas must equal the figure's pixels.
-    matplotlib's own diff frames fail this (the test shows it), which is
-    why :mod:`nablakit.widgets._frames` exists.
+    10 ms apart, and, once the burst has settled, the repair frame the
+    kernel sends. For every choice of lost frames in the burst, the
+    browser's canvas must then equal the figure's pixels. With matplotlib's
+    own frames a lost frame leaves stale pixels for good (the test shows
+    it), which is why :mod:`nablakit.widgets._frames` exists.
     """
     import itertools
+
+    from nablakit.widgets._frames import _send_repair
 
     stale = {}
     for fast in (False, True):
@@ -258,20 +261,28 @@ def test_frames_lost_in_a_fast_drag_leave_no_stale_pixels(chapter, name, sliders
         for value in slider_sequence(s, 4):
             clock.now += 0.01
             s.value = value
-        final = np.asarray(canvas.get_renderer().buffer_rgba())
         assert len(frames) == 5, f"{name}: expected one frame per step, got {len(frames)}"
+        if fast:
+            assert canvas._nablakit_frames.needs_repair
+            clock.now += 1.0
+            _send_repair(canvas)
+            assert len(frames) == 6 and not canvas._nablakit_frames.needs_repair
+        final = np.asarray(canvas.get_renderer().buffer_rgba())
+        last = len(frames) - 1
         worst = 0.0
-        for kept in itertools.product((False, True), repeat=3):
-            applied = [0] + [k for k, keep in zip((1, 2, 3), kept) if keep] + [4]
+        for kept in itertools.product((False, True), repeat=last - 1):
+            applied = [0] + [k for k, keep in zip(range(1, last), kept) if keep] + [last]
             worst = max(worst, changed_fraction(shown_after(frames, applied), final))
         stale[fast] = worst
-    assert stale[True] == 0.0, f"{name}: after lost frames {stale[True]:.2%} of the canvas is stale"
+    assert stale[True] == 0.0, f"{name}: after lost frames and the repair {stale[True]:.2%} of the canvas is stale"
     assert stale[False] > 0.0, "matplotlib's own frames no longer go stale when one is lost: is _frames still needed?"
 
 
 @pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own Toolbar
 def test_frames_after_a_pause_are_small_again_and_exact():
-    """After a burst settles, diffs are taken against its last frame again; every frame decodes to exact pixels."""
+    """Until a frame settles every frame is full; after that, steps are small diffs; every frame decodes exactly."""
+    from nablakit.widgets._frames import _send_repair
+
     chapter, name, sliders, build = LIVE_WIDGETS[1]
     clock = FakeClock()
     app, canvas, frames = ipympl_stream(build, fast=True, clock=clock)
@@ -282,8 +293,12 @@ def test_frames_after_a_pause_are_small_again_and_exact():
         clock.now += 0.01  # a burst: the first frame never settles, so these are full
         s.value = value
     assert all((image[:, :, 3] == 255).all() for _, image, _ in frames[:4]), "frames before a settled one must be full"
+    assert not canvas._nablakit_frames.needs_repair, "full frames need no repair"
     clock.now += 1.0
     s.value = values[3]
     assert (frames[-1][1][:, :, 3] == 0).mean() > 0.5, "a step after a pause must be a small diff"
+    clock.now += 1.0
+    _send_repair(canvas)
+    assert len(frames) == 6
     np.testing.assert_array_equal(shown_after(frames, range(len(frames))),
                                   np.asarray(canvas.get_renderer().buffer_rgba()))

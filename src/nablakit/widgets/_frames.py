@@ -8,15 +8,18 @@ previous frame) then leave stale pixels: the ghost of a curve that the lost
 frame had erased stays on the canvas until a full redraw. A fast drag sends
 frames a few milliseconds apart, so this is what a student would see.
 
-So the frames here never depend on a frame that may have been lost:
+So the frames here keep track of what the browser may be showing:
 
-- A diff frame carries every pixel that differs from the last frame known
-  to be on the screen (the *base*): the last frame that no other frame
-  followed for :data:`SETTLE_SECONDS`. The changed pixels of a burst of
-  frames accumulate, so the newest frame repairs whatever the lost ones
-  would have drawn; it is never larger than a full frame.
+- During a drag each frame is matplotlib's cheap diff against the previous
+  frame, and the pixels changed since the last frame known to be on the
+  screen (the *base*) accumulate.
+- :data:`SETTLE_SECONDS` after the last frame of a drag (no frame since), a
+  *repair* frame carries every accumulated pixel, so whatever frames were
+  lost the canvas ends up right. A frame that no other frame followed for
+  :data:`SETTLE_SECONDS` has been drawn; once the repair frame has settled,
+  it is the new base.
 - Until a base is known (first frames, after a resize or a page reload),
-  every frame is full.
+  every frame is full, and a full frame needs no repair.
 - An opaque figure always uses ipympl's ``"diff"`` image mode, full frames
   included (an opaque full frame drawn over the old one replaces it). The
   browser reads the mode when an image finishes loading, so switching
@@ -27,6 +30,7 @@ Frames are written with :data:`FRAME_COMPRESS_LEVEL`.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 import types
@@ -52,44 +56,105 @@ class FrameStream:
 
     Examples
     --------
-    >>> stream = FrameStream(clock=iter([0.0, 0.1, 1.0]).__next__)
+    >>> stream = FrameStream(clock=iter([0.0, 1.0, 1.1, 1.2]).__next__)
     >>> a = np.full((2, 3), 0xFF000000, dtype=np.uint32)
     >>> b = a.copy(); b[0, 0] = 0xFFFFFFFF
-    >>> [stream.next_frame(a)[0], stream.next_frame(b)[0]]   # no base yet: both full
-    ['full', 'full']
-    >>> mode, pixels = stream.next_frame(a)                  # b settled: a diff against it
-    >>> mode, int((pixels != 0).sum())
-    ('diff', 1)
+    >>> c = a.copy(); c[1, 2] = 0xFFFFFFFF
+    >>> stream.next_frame(a)[0]                    # no base yet: full
+    'full'
+    >>> mode, diff = stream.next_frame(b)          # a settled: a diff against the previous frame
+    >>> mode, int((diff != 0).sum()), stream.needs_repair
+    ('diff', 1, True)
+    >>> mode, diff = stream.next_frame(c)          # cheap diff: b -> c
+    >>> int((diff != 0).sum())
+    2
+    >>> mode, repair = stream.repair_frame()       # every pixel changed since a: b's, c's
+    >>> mode, int((repair != 0).sum()), stream.needs_repair
+    ('diff', 2, False)
     """
 
     def __init__(self, clock=time.monotonic):
         self.clock = clock
-        self.base = None
-        self.changed = None
-        self.last = None
-        self.sent_at = None
+        self.repair_timer = None  # the kernel's scheduled repair, if any
+        self.reset()
 
     def reset(self):
         """Forget what the browser shows (it may show nothing): the next frames are full."""
-        self.base = self.changed = self.last = None
+        self.base = self.changed = self.last = self.sent_at = None
+        self.needs_repair = False
+
+    def _settle(self, now, shape):
+        # The last frame was complete (full or repair) and nothing followed it for a while: it is on the screen.
+        if (self.last is not None and not self.needs_repair and self.last.shape == shape
+                and now - self.sent_at >= SETTLE_SECONDS):
+            self.base = self.last
+            self.changed = np.zeros(shape, dtype=bool)
 
     def next_frame(self, pixels):
         """The frame to send for ``pixels`` (opaque RGBA as uint32): ``("full" | "diff", uint32 array)``.
 
         A ``"full"`` frame is ``pixels``; a ``"diff"`` frame is ``pixels``
-        where they or an earlier frame since the base differ from the base,
-        and 0 (transparent, leaves the canvas as it is) elsewhere.
+        where they differ from the previous frame and 0 (transparent: the
+        canvas keeps its pixel) elsewhere.
         """
         now = self.clock()
-        if self.last is not None and self.last.shape == pixels.shape and now - self.sent_at >= SETTLE_SECONDS:
-            self.base = self.last
-            self.changed = np.zeros(pixels.shape, dtype=bool)
-        self.last = pixels.copy()
-        self.sent_at = now
-        if self.base is None or self.base.shape != pixels.shape:
+        self._settle(now, pixels.shape)
+        previous, self.last, self.sent_at = self.last, pixels.copy(), now
+        if self.base is None or self.base.shape != pixels.shape or previous.shape != pixels.shape:
+            self.base = None
             return "full", pixels
         self.changed |= pixels != self.base
-        return "diff", np.where(self.changed, pixels, 0).astype(np.uint32)
+        self.needs_repair = True
+        return "diff", np.where(pixels != previous, pixels, 0).astype(np.uint32)
+
+    def repair_frame(self):
+        """The frame that makes the canvas equal the last frame, whichever frames were lost.
+
+        Every pixel changed since the base, at its latest value (all pixels if
+        there is no base). Call it when no frame has been sent for
+        :data:`SETTLE_SECONDS`.
+        """
+        self.needs_repair = False
+        self.sent_at = self.clock()
+        if self.base is None:
+            return "full", self.last
+        return "diff", np.where(self.changed, self.last, 0).astype(np.uint32)
+
+
+def _encode(canvas, output, mode):
+    canvas.set_image_mode(mode)
+    canvas._force_full = False
+    canvas._png_is_old = False
+    data = output.view(dtype=np.uint8).reshape((*output.shape, 4))
+    with io.BytesIO() as png:
+        Image.fromarray(data).save(png, format="png", compress_level=FRAME_COMPRESS_LEVEL)
+        return png.getvalue()
+
+
+def _send_repair(canvas):
+    stream = canvas._nablakit_frames
+    stream.repair_timer = None
+    if not stream.needs_repair:
+        return
+    _, output = stream.repair_frame()
+    frame = _encode(canvas, output, "diff")
+    for socket in getattr(canvas.manager, "web_sockets", ()):
+        socket.send_binary(frame)
+
+
+def _schedule_repair(canvas):
+    # On the kernel's running event loop; without one (a script, a test) nothing is scheduled.
+    stream = canvas._nablakit_frames
+    if stream.repair_timer is not None:
+        stream.repair_timer.cancel()
+        stream.repair_timer = None
+    if not stream.needs_repair:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    stream.repair_timer = loop.call_later(SETTLE_SECONDS, _send_repair, canvas)
 
 
 def _frame_png(canvas):
@@ -104,18 +169,13 @@ def _frame_png(canvas):
         stream.reset()
     if (rgba[:, :, 3] != 255).any():
         stream.reset()  # a transparent pixel cannot be drawn over the old frame
-        output = pixels
-        canvas.set_image_mode("full")
+        output, mode = pixels, "full"
     else:
         _, output = stream.next_frame(pixels)
-        canvas.set_image_mode("diff")
+        mode = "diff"
     canvas._last_buff = pixels.copy()
-    canvas._force_full = False
-    canvas._png_is_old = False
-    data = output.view(dtype=np.uint8).reshape((*output.shape, 4))
-    with io.BytesIO() as png:
-        Image.fromarray(data).save(png, format="png", compress_level=FRAME_COMPRESS_LEVEL)
-        return png.getvalue()
+    _schedule_repair(canvas)
+    return _encode(canvas, output, mode)
 
 
 def fast_frames(canvas):
