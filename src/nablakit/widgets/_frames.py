@@ -10,16 +10,14 @@ frames a few milliseconds apart, so this is what a student would see.
 
 So the frames here keep track of what the browser may be showing:
 
-- During a drag each frame is matplotlib's cheap diff against the previous
-  frame, and the pixels changed since the last frame known to be on the
-  screen (the *base*) accumulate.
+- Each frame is matplotlib's cheap diff against the previous frame (the
+  first frame, and the first after a resize or a page reload, is full).
+- The pixels changed since the last frame known to be on the screen (the
+  *base*) accumulate: a complete frame (full or repair) that no other frame
+  followed for :data:`SETTLE_SECONDS` has been drawn.
 - :data:`SETTLE_SECONDS` after the last frame of a drag (no frame since), a
-  *repair* frame carries every accumulated pixel, so whatever frames were
-  lost the canvas ends up right. A frame that no other frame followed for
-  :data:`SETTLE_SECONDS` has been drawn; once the repair frame has settled,
-  it is the new base.
-- Until a base is known (first frames, after a resize or a page reload),
-  every frame is full, and a full frame needs no repair.
+  *repair* frame carries every accumulated pixel (all of them if no base is
+  known yet), so whatever frames were lost the canvas ends up right.
 - An opaque figure always uses ipympl's ``"diff"`` image mode, full frames
   included (an opaque full frame drawn over the old one replaces it). The
   browser reads the mode when an image finishes loading, so switching
@@ -60,15 +58,15 @@ class FrameStream:
     >>> a = np.full((2, 3), 0xFF000000, dtype=np.uint32)
     >>> b = a.copy(); b[0, 0] = 0xFFFFFFFF
     >>> c = a.copy(); c[1, 2] = 0xFFFFFFFF
-    >>> stream.next_frame(a)[0]                    # no base yet: full
+    >>> stream.next_frame(a)[0]                    # the first frame is full
     'full'
-    >>> mode, diff = stream.next_frame(b)          # a settled: a diff against the previous frame
+    >>> mode, diff = stream.next_frame(b)          # a settled: it is the base; b is a diff
     >>> mode, int((diff != 0).sum()), stream.needs_repair
     ('diff', 1, True)
-    >>> mode, diff = stream.next_frame(c)          # cheap diff: b -> c
+    >>> mode, diff = stream.next_frame(c)          # a diff against the previous frame: b -> c
     >>> int((diff != 0).sum())
     2
-    >>> mode, repair = stream.repair_frame()       # every pixel changed since a: b's, c's
+    >>> mode, repair = stream.repair_frame()       # every pixel changed since a: b's and c's
     >>> mode, int((repair != 0).sum()), stream.needs_repair
     ('diff', 2, False)
     """
@@ -79,16 +77,10 @@ class FrameStream:
         self.reset()
 
     def reset(self):
-        """Forget what the browser shows (it may show nothing): the next frames are full."""
+        """Forget what the browser shows (it may show nothing): the next frame is full."""
         self.base = self.changed = self.last = self.sent_at = None
+        self.last_complete = False
         self.needs_repair = False
-
-    def _settle(self, now, shape):
-        # The last frame was complete (full or repair) and nothing followed it for a while: it is on the screen.
-        if (self.last is not None and not self.needs_repair and self.last.shape == shape
-                and now - self.sent_at >= SETTLE_SECONDS):
-            self.base = self.last
-            self.changed = np.zeros(shape, dtype=bool)
 
     def next_frame(self, pixels):
         """The frame to send for ``pixels`` (opaque RGBA as uint32): ``("full" | "diff", uint32 array)``.
@@ -98,27 +90,33 @@ class FrameStream:
         canvas keeps its pixel) elsewhere.
         """
         now = self.clock()
-        self._settle(now, pixels.shape)
+        same_shape = self.last is not None and self.last.shape == pixels.shape
+        if same_shape and self.last_complete and now - self.sent_at >= SETTLE_SECONDS:
+            self.base = self.last  # a complete frame that nothing overtook: on the screen
+            self.changed = np.zeros(pixels.shape, dtype=bool)
         previous, self.last, self.sent_at = self.last, pixels.copy(), now
-        if self.base is None or self.base.shape != pixels.shape or previous.shape != pixels.shape:
-            self.base = None
+        if not same_shape:
+            self.base = self.changed = None
+            self.last_complete, self.needs_repair = True, False
             return "full", pixels
-        self.changed |= pixels != self.base
-        self.needs_repair = True
-        return "diff", np.where(pixels != previous, pixels, 0).astype(np.uint32)
+        if self.base is not None:
+            self.changed |= pixels != self.base
+        self.last_complete, self.needs_repair = False, True
+        return "diff", np.where(pixels != previous, pixels, np.uint32(0))
 
     def repair_frame(self):
         """The frame that makes the canvas equal the last frame, whichever frames were lost.
 
-        Every pixel changed since the base, at its latest value (all pixels if
-        there is no base). Call it when no frame has been sent for
+        Every pixel changed since the base, at its latest value (a full frame
+        if there is no base yet). Call it when no frame has been sent for
         :data:`SETTLE_SECONDS`.
         """
         self.needs_repair = False
+        self.last_complete = True
         self.sent_at = self.clock()
         if self.base is None:
             return "full", self.last
-        return "diff", np.where(self.changed, self.last, 0).astype(np.uint32)
+        return "diff", np.where(self.changed, self.last, np.uint32(0))
 
 
 def _encode(canvas, output, mode):
@@ -173,7 +171,7 @@ def _frame_png(canvas):
     else:
         _, output = stream.next_frame(pixels)
         mode = "diff"
-    canvas._last_buff = pixels.copy()
+    canvas._last_buff = stream.last if stream.last is not None else pixels.copy()
     _schedule_repair(canvas)
     return _encode(canvas, output, mode)
 
