@@ -62,33 +62,36 @@ _JS_ARM = """([index, slider, timeoutMs]) => {
           atMax: +handle.getAttribute('aria-valuenow') >= +handle.getAttribute('aria-valuemax'),
           atMin: +handle.getAttribute('aria-valuenow') <= +handle.getAttribute('aria-valuemin')}; }"""
 
+# Kernel side: the k-th live figure of the notebook, in order of creation.
+_PY_LIVE_FIGURE = '''
+def _nablakit_live_figure(k):
+    import gc
+    from nablakit.widgets._base import LiveFigure
+    apps = sorted((o for o in gc.get_objects() if isinstance(o, LiveFigure)), key=lambda app: app.fig.number)
+    return apps[k]
+'''
+
 # Kernel side: the k-th live figure redrawn in full into its Agg buffer, as PNG (base64). The
 # plain Agg draw sends no frame to the browser, so it cannot repair what the browser shows.
-_PY_SETUP = '''
+_PY_SETUP = _PY_LIVE_FIGURE + '''
 def _nablakit_full_redraw_png(k):
-    import base64, gc, io
+    import base64, io
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
-    from nablakit.widgets._base import LiveFigure
-    apps = sorted((o for o in gc.get_objects() if isinstance(o, LiveFigure)), key=lambda app: app.fig.number)
-    fig = apps[k].fig
+    fig = _nablakit_live_figure(k).fig
     FigureCanvasAgg.draw(fig.canvas)
     buf = io.BytesIO()
     Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).save(buf, format="png")
     return base64.b64encode(buf.getvalue()).decode()
 '''
 
-
 # Kernel side: slider `s` of the k-th live figure set to `n` values in one go, as a fast drag sends
 # them: the frames leave the kernel milliseconds apart, faster than the browser decodes them.
-_PY_BURST = '''
+_PY_BURST = _PY_LIVE_FIGURE + '''
 def _nablakit_burst(k, s, n):
-    import gc
     import numpy as np
-    from nablakit.widgets._base import LiveFigure
-    apps = sorted((o for o in gc.get_objects() if isinstance(o, LiveFigure)), key=lambda app: app.fig.number)
-    w = list(apps[k].sliders.values())[s]
+    w = list(_nablakit_live_figure(k).sliders.values())[s]
     options = getattr(w, "options", None)
     if options:
         values = [o[1] if isinstance(o, tuple) else o for o in options]
