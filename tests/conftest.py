@@ -3,6 +3,8 @@
 import os
 import tempfile
 
+import pytest
+
 _TMP = tempfile.mkdtemp(prefix="nablakit-tests-")
 for var, sub in {
     "HOME": "home",
@@ -17,3 +19,23 @@ for var, sub in {
     os.environ[var] = path
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+
+
+def _close_all_figures():
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+@pytest.fixture
+def close_figures():
+    """Close every pyplot figure after the test (widget tests build many); use with ``usefixtures``."""
+    yield
+    _close_all_figures()
+
+
+@pytest.fixture(scope="module")
+def close_figures_after_module():
+    """Close every pyplot figure after the module's tests (for modules that share figures between tests)."""
+    yield
+    _close_all_figures()

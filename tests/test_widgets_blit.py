@@ -15,7 +15,6 @@ import matplotlib
 matplotlib.use("Agg")
 
 import ipywidgets as widgets  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.backend_bases import ResizeEvent  # noqa: E402
@@ -27,10 +26,7 @@ from widget_checks import LIVE_WIDGETS, slider_sequence  # noqa: E402
 # but allow a handful of pixels for round-off at other machines' anti-aliasing.
 TOLERANCE = 1e-4
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def pixels(fig):
@@ -215,7 +211,6 @@ def shown_after(frames, applied):
     return shown
 
 
-@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own Toolbar
 @pytest.mark.parametrize("chapter, name, sliders, build", [LIVE_WIDGETS[1], LIVE_WIDGETS[-2]],
                          ids=[f"{c[0]}-{c[1]}" for c in (LIVE_WIDGETS[1], LIVE_WIDGETS[-2])])
 def test_ipympl_sends_small_diff_frames_for_a_step(chapter, name, sliders, build):
@@ -234,7 +229,6 @@ def test_ipympl_sends_small_diff_frames_for_a_step(chapter, name, sliders, build
     assert step < full / 2, f"{name}: a step frame has {step} bytes, a full frame {full}"
 
 
-@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own Toolbar
 @pytest.mark.parametrize("chapter, name, sliders, build", [LIVE_WIDGETS[1], LIVE_WIDGETS[-2]],
                          ids=[f"{c[0]}-{c[1]}" for c in (LIVE_WIDGETS[1], LIVE_WIDGETS[-2])])
 def test_frames_lost_in_a_fast_drag_leave_no_stale_pixels(chapter, name, sliders, build):
@@ -278,7 +272,6 @@ def test_frames_lost_in_a_fast_drag_leave_no_stale_pixels(chapter, name, sliders
     assert stale[False] > 0.0, "matplotlib's own frames no longer go stale when one is lost: is _frames still needed?"
 
 
-@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own Toolbar
 def test_frames_right_after_the_first_are_small_and_the_repair_makes_the_picture_exact():
     """A burst right after the first (full) frame: small diffs, then a full repair; later, a small repair."""
     from nablakit.widgets._frames import _send_repair

@@ -10,7 +10,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -21,12 +20,7 @@ from nablakit.widgets import landscapes as wl  # noqa: E402
 from widget_checks import assert_labelled, move  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _close_figures():
-    yield
-    plt.close("all")
-
-
+pytestmark = pytest.mark.usefixtures("close_figures_after_module")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -23,12 +22,7 @@ from nablakit.widgets.level_sets import (  # noqa: E402
 from widget_checks import assert_labelled, move  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def test_level_value_explorer_moves_the_ellipse_and_its_normals():

@@ -9,7 +9,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -24,12 +23,7 @@ from nablakit.widgets.ml import (  # noqa: E402
 from widget_checks import assert_labelled, move  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _data():

@@ -9,22 +9,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from nablakit.widgets import welcome  # noqa: E402
-from widget_checks import assert_labelled, count_redraws, counts  # noqa: E402
+from widget_checks import assert_labelled, assert_no_callback_errors, count_redraws, counts  # noqa: E402
 
 
-def assert_no_callback_errors(app):
-    assert not app.errors.outputs, f"a callback failed: {app.errors.outputs}"
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def test_tangent_teaser_moves_point_and_tangent_in_place():

@@ -4,6 +4,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
+def assert_no_callback_errors(app):
+    """The live figure's callbacks raised nothing (their errors go to ``app.errors``)."""
+    assert not app.errors.outputs, f"a callback failed: {app.errors.outputs}"
+
+
 def assert_labelled(fig):
     """Every axes of ``fig`` (colour bars aside) has a title and both axis labels."""
     for ax in fig.axes:
