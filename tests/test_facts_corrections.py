@@ -1,4 +1,4 @@
-"""Statements corrected in issue 14 (section 1), each checked so that the old wording would fail.
+"""Statements corrected in issue 14 (section 1) and issue 21 (section 4), each checked so that the old wording would fail.
 
 Chapters are found by their name, not their number, so the tests survive a renumbering.
 """
@@ -104,6 +104,15 @@ def test_spectral_radius_not_norm_decides_explosion():
     for r in (0.9, 1.1):                                               # scaled rotations: norm = radius
         R = dp.scaled_rotation(r)
         assert np.linalg.norm(R, 2) == pytest.approx(max(abs(np.linalg.eigvals(R)))) == pytest.approx(r)
+
+
+def test_recurrence_helper_says_the_norm_only_bounds_the_growth():
+    doc = dp.recurrence_grad_norms.__doc__
+    assert "exploding for spectral norm > 1" not in doc
+    assert "only bounds" in doc and "spectral radius" in doc
+    W = np.array([[0.5, 3.0], [0.0, 0.5]])                             # the docstring's shear
+    assert f"{np.linalg.norm(W, 2):.2f}" == "3.08" and "3.08" in doc
+    assert f"{dp.recurrence_grad_norms(W, 50)[0]:.1e}" == "2.7e-13" and "2.7e-13" in doc
 
 
 def test_sigmoid_bound_needs_small_weights():

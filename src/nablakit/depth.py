@@ -283,8 +283,11 @@ def recurrence_grad_norms(W, T):
     """Norms ``||d h_T / d h_t||_2`` for the linear recurrence ``h_{t+1} = W h_t``.
 
     The Jacobian from step ``t`` to step ``T`` is ``W^(T - t)``, so the
-    gradient reaching step ``t`` is scaled by at most ``||W||_2^(T - t)``:
-    exploding for spectral norm > 1, vanishing for < 1.
+    gradient reaching step ``t`` is scaled by at most ``||W||_2^(T - t)``.
+    The spectral norm only bounds the growth: whether the norms explode or
+    vanish in the long run is decided by the spectral radius (the largest
+    ``|eigenvalue|``). The shear ``[[0.5, 3], [0, 0.5]]`` has spectral norm
+    3.08, yet ``||W^50||_2`` is 2.7e-13, because both eigenvalues are 0.5.
 
     Parameters
     ----------
@@ -310,6 +313,9 @@ def recurrence_grad_norms(W, T):
     >>> norms = recurrence_grad_norms(scaled_rotation(0.9), 3)
     >>> np.allclose(norms, [0.729, 0.81, 0.9, 1.0])
     True
+    >>> shear = np.array([[0.5, 3.0], [0.0, 0.5]])
+    >>> print(f"{recurrence_grad_norms(shear, 50)[0]:.1e}")
+    2.7e-13
     """
     W = as_float_array(W, "W", ndim=2)
     if W.shape[0] != W.shape[1]:
