@@ -1,7 +1,8 @@
 """Benchmark: one reverse-mode backward pass vs its forward pass vs finite differences.
 
-The chain-rule chapter states that a backward pass costs about as much as the
-forward pass that built the graph, while a centred finite-difference gradient
+The chain-rule chapter counts at most about twice the forward pass's
+operations for a backward pass, and reports the measured time ratio (0.3 to
+0.6 in most runs) as a measurement; a centred finite-difference gradient
 costs about 2n plain evaluations. This measures, in one run and for several
 n, the best-of-5 times of: building the graph of ``wide`` with
 ``nablakit.autodiff.Value`` (forward), ``backward()``, one plain float

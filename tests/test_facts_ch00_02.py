@@ -4,18 +4,35 @@ sympy gives exact values; the tests' own centred differences
 (``tests/reference.py``, not the package's) give a second, numerical opinion. Tolerances throughout.
 """
 
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
 import sympy as sp
 from reference import centred_derivative, centred_gradient
 
+from nablakit.gradcheck import relative_error
+from nablakit.numdiff import numerical_gradient
 from nablakit.selfcheck import QUESTIONS
+from nablakit.widgets import partials
 
 x, y, h, t, m = sp.symbols("x y h t m", real=True)
 
 
 def expected(name):
     return np.asarray(QUESTIONS[name].expected, dtype=float)
+
+
+def cells(number):
+    """Cells of chapter ``number`` (two digits), found by file name."""
+    (path,) = (Path(__file__).resolve().parents[1] / "course").glob(f"{number}-*.ipynb")
+    return nbformat.read(path, as_version=4).cells
+
+
+def prose(number):
+    return "\n".join(c.source for c in cells(number) if c.cell_type == "markdown")
 
 
 # ---------------------------------------------------------------- chapter 00
@@ -275,3 +292,59 @@ def test_ch02_brute_force_search_over_3600_directions():
     assert np.allclose(best, grad / np.linalg.norm(grad), atol=1e-3)  # one tenth of a degree apart
     assert np.allclose(best, [0.79, 0.61], atol=5e-3)
     assert round(slopes.max(), 2) == round(np.linalg.norm(grad), 2) == 2.52
+
+
+# ---------------------------------------------------------------- issue 21, section 4
+
+
+def test_ch00_prerequisite_table_names_chapter_03_where_it_is_needed():
+    (table,) = [c.source for c in cells("00") if c.source.startswith("| question | if it went wrong")]
+    rows = {line.split("|")[1].strip(): line.split("|")[3] for line in table.splitlines()[2:] if line.startswith("| (")}
+    for question in ("(a)", "(b)", "(c)"):               # Taylor, matrix-vector product, transpose
+        assert " 03 (" in rows[question], question
+    ch03 = prose("03")
+    assert "g(x + d) \\approx g(x) + J_g(x)\\,d" in ch03     # (a) the linear approximation
+    assert "J_{f\\circ g} = J_f J_g" in ch03 and "X^\\top V" in ch03 and "J_g(x)^\\top" in ch03   # (b), (c)
+
+
+def test_ch01_g_has_eight_lobes():
+    r, phi = sp.symbols("r phi", positive=True)
+    polar = G.subs({x: r * sp.cos(phi), y: r * sp.sin(phi)})
+    assert sp.simplify(sp.expand_trig(polar - r**2 * sp.sin(4 * phi) / 4)) == 0
+    angles = np.linspace(0, 2 * np.pi, 4000, endpoint=False) + 1e-3
+    signs = np.sign([g_num(np.cos(a), np.sin(a)) for a in angles])
+    assert np.count_nonzero(signs != np.roll(signs, 1)) == 8   # eight lobes around the circle
+    assert (signs > 0).mean() == pytest.approx(0.5, abs=1e-3)  # four positive, four negative
+    text = prose("01")
+    assert "four lobes" not in text and "eight lobes, four positive and four\nnegative" in text
+
+
+def test_ch01_paths_figure_t_is_the_x_coordinate_not_the_distance():
+    point = sp.Matrix([t, m * t])
+    assert sp.simplify(point.norm() - sp.Abs(t) * sp.sqrt(1 + m**2)) == 0
+    text = prose("01")
+    assert "distance $t$ to the origin" not in text
+    assert "$x$-coordinate $t$" in text and "t \\sqrt{1 + m^2}" in text
+    fig = partials.paths_figure(lambda a, b: a, slopes=(0.0, 2.0))   # k = x plots t itself
+    ax = fig.axes[1]
+    for line in ax.lines:
+        assert np.allclose(line.get_ydata(), line.get_xdata())
+    assert "distance" not in ax.get_xlabel() and "$x$-coordinate" in ax.get_xlabel()
+    assert "the x-coordinate of the point" in partials.paths_figure.__doc__
+    plt.close(fig)
+
+
+def test_ch02_one_threshold_story_with_chapter_08():
+    (table,) = [c.source for c in cells("08") if "| relative error | verdict |" in c.source]
+    assert "| below $10^{-7}$ |" in table and "| above $10^{-4}$ | a bug |" in table
+    rng = np.random.default_rng(0)   # the chapter's cell
+    A, a, b, x0 = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)
+    correct = [relative_error(a, numerical_gradient(lambda v: a @ v, x0)),
+               relative_error((A + A.T) @ x0, numerical_gradient(lambda v: v @ A @ v, x0)),
+               relative_error(2 * A.T @ (A @ x0 - b), numerical_gradient(lambda v: np.sum((A @ v - b) ** 2), x0))]
+    shortcut = relative_error(2 * A @ x0, numerical_gradient(lambda v: v @ A @ v, x0))
+    assert max(correct) <= 1e-11                          # "here 1e-11 or less"
+    assert shortcut > 1e3 * 1e-4 and round(shortcut, 1) == 0.2   # "more than three orders of magnitude above"
+    text = prose("02")
+    assert "few percent" not in text
+    assert "above\n$10^{-4}$ a bug" in text or "above $10^{-4}$ a bug" in text

@@ -289,9 +289,10 @@ def paths_figure(k, *, slopes=(0.0, 0.5, 1.0, -1.0), half_width=1.0, n=81):
     """Static figure: ``k`` near the origin and its values along straight paths.
 
     Left: contour map of ``k`` with the paths ``y = m x`` drawn in. Right:
-    ``t -> k(t, m t)`` for each slope ``m``, as ``t`` runs towards 0. Flat
-    lines at different heights mean the limit at the origin depends on the
-    path, so ``k`` is not continuous there.
+    ``t -> k(t, m t)`` for each slope ``m``, as ``t`` runs towards 0 (``t`` is
+    the x-coordinate of the point; its distance to the origin is
+    ``t * sqrt(1 + m**2)``). Flat lines at different heights mean the limit
+    at the origin depends on the path, so ``k`` is not continuous there.
 
     Parameters
     ----------
@@ -339,7 +340,7 @@ def paths_figure(k, *, slopes=(0.0, 0.5, 1.0, -1.0), half_width=1.0, n=81):
         ax_paths.plot(ts, values, color=color, lw=2, label=f"path $y = m x$, $m = {m:g}$")
     ax_map.set(xlim=(-half_width, half_width), ylim=(-half_width, half_width), xlabel="$x$", ylabel="$y$",
                title="$k(x, y)$ with straight paths into the origin", aspect="equal")
-    ax_paths.set(xscale="log", xlabel="$t$ (distance along the path, log scale)", ylabel="$k(t, m t)$",
+    ax_paths.set(xscale="log", xlabel="$t$, the $x$-coordinate of $(t, m t)$ (log scale)", ylabel="$k(t, m t)$",
                  title="Values along each path as $t \\to 0$")
     ax_paths.invert_xaxis()
     ax_paths.grid(alpha=0.3)
