@@ -33,7 +33,7 @@ def curves():
     return hs, fd_error.error_curves(np.exp, E, 1.0, hs)
 
 
-def test_06_first_estimates_at_h_1e_3():
+def test_07_first_estimates_at_h_1e_3():
     h = 1e-3
     fwd = numdiff.forward_difference(np.exp, 1.0, h) - E
     bwd = numdiff.backward_difference(np.exp, 1.0, h) - E
@@ -47,7 +47,7 @@ def test_06_first_estimates_at_h_1e_3():
 
 
 @pytest.mark.parametrize("g", [sp.exp, sp.sin])
-def test_06_taylor_error_terms(g):
+def test_07_taylor_error_terms(g):
     x, h = sp.symbols("x h", real=True)
     f = g(x)
     shift = lambda s: f.subs(x, x + s)  # noqa: E731
@@ -59,7 +59,7 @@ def test_06_taylor_error_terms(g):
     assert sp.simplify(central - h**2 / 6 * sp.diff(f, x, 3)) == 0   # no h**1 or h**3 term
 
 
-def test_06_error_models_and_tenfold_rule():
+def test_07_error_models_and_tenfold_rule():
     errs = {}
     for h in [1e-1, 1e-2, 1e-3]:
         fwd = numdiff.forward_difference(np.exp, 1.0, h) - E
@@ -72,12 +72,12 @@ def test_06_error_models_and_tenfold_rule():
         assert 90 < errs[big][1] / errs[small][1] < 110              # centred: / 100
 
 
-def test_06_try_it_model_matches_to_four_digits():
+def test_07_try_it_model_matches_to_four_digits():
     measured = numdiff.central_difference(np.exp, 1.0, 1e-2) - E
     assert abs(measured / (1e-4 / 6 * E) - 1) < 1e-3
 
 
-def test_06_steps_and_slopes(curves):
+def test_07_steps_and_slopes(curves):
     hs, c = curves
     assert hs.size == 141 and np.isclose(hs[0], 1e-15) and np.isclose(hs[-1], 1e-1)
     assert fd_error.TRUNCATION_RANGES == {"forward": (1e-6, 1e-2), "backward": (1e-6, 1e-2), "central": (1e-3, 1e-1)}
@@ -88,7 +88,7 @@ def test_06_steps_and_slopes(curves):
         assert abs(fd_error.fit_loglog_slope(hs, c[m], (1e-15, 1e-10)) + 1) < 0.15
 
 
-def test_06_best_steps_and_their_errors(curves):
+def test_07_best_steps_and_their_errors(curves):
     hs, c = curves
     assert np.isclose(fd_error.EPS, 2.2e-16, rtol=0.01)
     assert np.isclose(fd_error.rule_of_thumb_step("forward"), 1.5e-8, rtol=0.02)
@@ -111,7 +111,7 @@ def test_06_best_steps_and_their_errors(curves):
     assert h_cen > h_fwd and e_cen < e_fwd / 100
 
 
-def test_06_default_step_comparison(curves):
+def test_07_default_step_comparison(curves):
     hs, c = curves
     i = fd_error.nearest_step_index(hs, 1e-5)
     assert 3e-6 < c["forward"][i] < 3e-5        # "about 1e-5"
@@ -128,13 +128,13 @@ def test_06_default_step_comparison(curves):
     assert inspect.signature(gradcheck.check_gradient).parameters["h"].default == 1e-5
 
 
-def test_06_single_precision_numbers():
+def test_07_single_precision_numbers():
     eps32 = float(np.finfo(np.float32).eps)
     assert np.isclose(eps32, 1.2e-7, rtol=0.01)
     assert np.isclose(fd_error.rule_of_thumb_step("central", eps=eps32), 4.9e-3, rtol=0.02)
 
 
-def test_06_explorer_turning_points_and_try_it(curves):
+def test_07_explorer_turning_points_and_try_it(curves):
     hs, c = curves
     # caption: moving left from 1e-3 the centred dot turns first (3e-6 to 9e-6), the forward one near 1e-8
     h_cen, h_fwd = fd_error.best_step(hs, c["central"])[0], fd_error.best_step(hs, c["forward"])[0]
@@ -148,14 +148,14 @@ def test_06_explorer_turning_points_and_try_it(curves):
     assert fdw.method_style("central")["color"] == PALETTE["blue"]
 
 
-def test_06_evaluation_counts():
+def test_07_evaluation_counts():
     for n in [10, 1_000, 1_000_000, 1_000_000_000]:
         assert fd_error.fd_evaluation_count(n, "central") == 2 * n
         assert fd_error.fd_evaluation_count(n, "forward") == n + 1
     assert fd_error.fd_evaluation_count(25_000) == 50_000
 
 
-def test_06_cost_table_counts():
+def test_07_cost_table_counts():
     rows = fd_error.gradient_cost_table([2, 8, 32, 128], n_in=8, n_samples=32, repeats=1)
     assert [r["n_params"] for r in rows] == [21, 81, 321, 1281]
     assert [r["fd_evaluations"] for r in rows] == [42, 162, 642, 2562]
@@ -176,7 +176,7 @@ def ch07():
     return ns
 
 
-def test_07_relative_error_properties(ch07):
+def test_08_relative_error_properties(ch07):
     assert inspect.signature(gradcheck.relative_error).parameters["tiny"].default == 1e-12
     assert gradcheck.relative_error(np.zeros(3), np.zeros(3)) == 0.0
     a, b = ch07["a"], ch07["b"]
@@ -193,13 +193,13 @@ def test_07_relative_error_properties(ch07):
         assert gradcheck.relative_error(v, c * v) == pytest.approx(abs(1 - c) / (1 + c))
 
 
-def test_07_thresholds():
+def test_08_thresholds():
     assert inspect.signature(fdw.draw_check_bars).parameters["thresholds"].default == (1e-7, 1e-4)
     assert inspect.signature(gradcheck.check_gradient).parameters["threshold"].default == 1e-6
     assert 1e-7 < 1e-6 < 1e-4                                                # default sits in the middle band
 
 
-def test_07_kink_false_alarm(ch07):
+def test_08_kink_false_alarm(ch07):
     l1, l1_grad, x = ch07["l1"], ch07["l1_grad"], ch07["x_kink"]
     assert x[2] == 3e-6
     r = gradcheck.check_gradient(l1, l1_grad, x, h=1e-5)
@@ -209,7 +209,7 @@ def test_07_kink_false_alarm(ch07):
     assert r_small.passed and r_small.relative_error < 1e-9
 
 
-def test_07_bug_hunt(ch07):
+def test_08_bug_hunt(ch07):
     results = ch07["results"]
     for name, r in results.items():
         assert not r.passed and 0.01 < r.relative_error < 0.3, f"suspect {name}: {r.relative_error:.3g}"
@@ -228,13 +228,13 @@ def test_07_bug_hunt(ch07):
     assert gradcheck.check_gradient(ch07["reg_logistic"], ch07["reg_logistic_grad"], w_try).worst_index == (2,)
 
 
-def test_07_fixed_gradients_pass(ch07):
+def test_08_fixed_gradients_pass(ch07):
     for name, (f, _, x) in ch07["suspects"].items():
         err = gradcheck.check_gradient(f, ch07["fixed"][name], x).relative_error
         assert err < 1e-9, f"suspect {name} fixed: {err:.2e}"
 
 
-def test_07_network_check(ch07):
+def test_08_network_check(ch07):
     params, X, y = ch07["params"], ch07["X_net"], ch07["y_net"]
     assert X.shape == (10, 4) and params["W1"].shape == (4, 6) and params["W2"].shape == (6, 3)
     assert networks.n_params(params) == 51 and fd_error.fd_evaluation_count(51) == 102
@@ -248,7 +248,7 @@ def test_07_network_check(ch07):
     assert draft["W1"] == pytest.approx(0.4, abs=0.05) and draft["b1"] == pytest.approx(0.3, abs=0.05)
 
 
-def test_07_draft_fixed_by_the_missing_factor(ch07):
+def test_08_draft_fixed_by_the_missing_factor(ch07):
     def repaired(params, X, y):
         g = ch07["backprop_draft"](params, X, y)
         H = np.tanh(X @ params["W1"] + params["b1"])
@@ -264,14 +264,14 @@ def test_07_draft_fixed_by_the_missing_factor(ch07):
     assert all(r["relative_error"] < 1e-9 for r in rows)
 
 
-def test_07_directional_check(ch07):
+def test_08_directional_check(ch07):
     fd, u = ch07["directional_fd"], ch07["u"]
     assert np.isclose(np.linalg.norm(u), 1.0)
     assert fd == pytest.approx(ch07["grad_flat"](ch07["theta"]) @ u, rel=1e-7)
     assert abs(ch07["grad_draft"] @ u - fd) > 1e-3 * max(abs(fd), 1e-12) + 1e-4
 
 
-def test_07_bug_hunt_error_range(ch07):
+def test_08_bug_hunt_error_range(ch07):
     errors = sorted(r.relative_error for r in ch07["results"].values())
     assert errors[0] == pytest.approx(0.02, abs=0.005) and errors[-1] == pytest.approx(0.25, abs=0.01)
 
@@ -279,7 +279,7 @@ def test_07_bug_hunt_error_range(ch07):
 # ------------------------------------------------- "Try it" answers in selfcheck
 
 
-def test_06_07_stored_try_it_answers(curves, ch07):
+def test_07_08_stored_try_it_answers(curves, ch07):
     hs, c = curves
 
     def stored(name):
@@ -301,7 +301,7 @@ def test_06_07_stored_try_it_answers(curves, ch07):
     assert (stored("08.worst-index"),) == flagged
 
 
-def test_07_kink_explorer_caption(ch07):
+def test_08_kink_explorer_caption(ch07):
     l1, l1_grad, x = ch07["l1"], ch07["l1_grad"], ch07["x_kink"]
     hs = fd_error.default_steps(-10, -2)
     assert hs.size == 81 and np.isclose(hs[0], 1e-10) and np.isclose(hs[-1], 1e-2)

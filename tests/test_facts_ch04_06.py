@@ -27,7 +27,7 @@ x_, y_ = sp.symbols("x y", real=True)
 A_POINT = np.array([1.5, 1.0])
 
 
-def test_03_example_gradient_and_its_length():
+def test_04_example_gradient_and_its_length():
     f = x_**2 + 2 * y_**2
     grad = [sp.diff(f, v).subs({x_: sp.Rational(3, 2), y_: 1}) for v in (x_, y_)]
     assert grad == [3, 4]
@@ -36,7 +36,7 @@ def test_03_example_gradient_and_its_length():
     assert np.isclose(np.linalg.norm(example_grad(A_POINT)), 5.0)
 
 
-def test_03_difference_quotients_and_their_exact_form():
+def test_04_difference_quotients_and_their_exact_form():
     u = np.array([1.0, 1.0]) / np.sqrt(2)
     printed = {0.1: 5.0997, 0.01: 4.9647, 0.001: 4.9512}
     for h, value in printed.items():
@@ -52,7 +52,7 @@ def test_03_difference_quotients_and_their_exact_form():
     assert round(7 / np.sqrt(2), 4) == 4.9497
 
 
-def test_03_gradient_formula_matches_the_limit_in_any_direction():
+def test_04_gradient_formula_matches_the_limit_in_any_direction():
     rng = np.random.default_rng(0)
     for theta in rng.uniform(0, 2 * np.pi, size=5):
         u = np.array([np.cos(theta), np.sin(theta)])
@@ -62,7 +62,7 @@ def test_03_gradient_formula_matches_the_limit_in_any_direction():
     assert directional_derivative([3.0, 4.0], unit_vector([1.0, 1.0])) == pytest.approx(7 / np.sqrt(2))
 
 
-def test_03_extreme_and_level_directions():
+def test_04_extreme_and_level_directions():
     g = example_grad(A_POINT)
     up, level = steepest_ascent(g), level_tangent(g)
     assert np.allclose(up, [0.6, 0.8]) and np.allclose(level, [-0.8, 0.6])
@@ -75,7 +75,7 @@ def test_03_extreme_and_level_directions():
     assert values.max() == pytest.approx(5.0, abs=1e-5) and values.min() == pytest.approx(-5.0, abs=1e-5)
 
 
-def test_03_widget_caption_angles():
+def test_04_widget_caption_angles():
     phi = np.degrees(np.arctan2(4, 3))
     assert round(phi, 1) == 53.1
     assert round(phi + 180, 1) == 233.1
@@ -87,7 +87,7 @@ def test_03_widget_caption_angles():
         assert np.isclose(abs(u @ np.array([-0.8, 0.6])), 1.0)  # u lies along the level direction
 
 
-def test_03_try_it_answers():
+def test_04_try_it_answers():
     assert round(np.degrees(np.arctan2(0.8, -0.6)), 1) == 126.9
     assert directional_derivative([3.0, 4.0], [-0.6, 0.8]) == pytest.approx(1.4)
     assert np.array([3.0, 4.0]) @ np.array([3.0, -1.0]) == pytest.approx(5.0)
@@ -95,7 +95,7 @@ def test_03_try_it_answers():
     assert round(5 / np.sqrt(10), 3) == 1.581
 
 
-def test_03_non_unit_vector_values():
+def test_04_non_unit_vector_values():
     g, v = example_grad(A_POINT), np.array([1.0, 1.0])
     assert g @ v == pytest.approx(7.0) and np.linalg.norm(v) == pytest.approx(1.414, abs=5e-4)
     assert g @ v == pytest.approx(np.linalg.norm(v) * 7 / np.sqrt(2))
@@ -107,7 +107,7 @@ def test_03_non_unit_vector_values():
         directional_derivative(g, v)
 
 
-def test_03_kinks_one_sided_slopes_and_subgradients():
+def test_04_kinks_one_sided_slopes_and_subgradients():
     h = 1e-6
     relu = lambda t: np.maximum(t, 0.0)  # noqa: E731
     assert [(abs(h * s) - 0.0) / h for s in (1, -1)] == [1.0, 1.0]
@@ -130,7 +130,7 @@ def test_03_kinks_one_sided_slopes_and_subgradients():
 # --- chapter 05: level sets -------------------------------------------------------------------
 
 
-def test_04_wavy_critical_points():
+def test_05_wavy_critical_points():
     f = sp.sin(x_) + sp.cos(y_)
     grad = [sp.diff(f, v) for v in (x_, y_)]
     assert [sp.simplify(gi - ei) for gi, ei in zip(grad, (sp.cos(x_), -sp.sin(y_)))] == [0, 0]
@@ -144,7 +144,7 @@ def test_04_wavy_critical_points():
     assert np.allclose(wavy_grad(np.array([0.3, -1.2])), numerical_gradient(wavy_f, np.array([0.3, -1.2])))
 
 
-def test_04_gradient_perpendicular_and_tangent_steps():
+def test_05_gradient_perpendicular_and_tangent_steps():
     p = np.array([0.6, 0.9])
     g = wavy_grad(p)
     t = level_tangent(g)
@@ -158,7 +158,7 @@ def test_04_gradient_perpendicular_and_tangent_steps():
     assert round(wavy_f(p + 0.1 * t) - wavy_f(p), 5) == -0.00297
 
 
-def test_04_chain_rule_along_a_level_curve():
+def test_05_chain_rule_along_a_level_curve():
     A = np.array(EXAMPLE_MATRIX)
     lam, V = np.linalg.eigh(A)
     tau = np.linspace(0, 2 * np.pi, 13)
@@ -168,7 +168,7 @@ def test_04_chain_rule_along_a_level_curve():
     assert np.allclose(np.sum(grads * velocity, axis=0), 0.0, atol=1e-12)
 
 
-def test_04_try_it_level_slope():
+def test_05_try_it_level_slope():
     f = x_**2 + 3 * y_**2
     slope = (-sp.diff(f, x_) / sp.diff(f, y_)).subs({x_: 1, y_: 1})
     assert slope == sp.Rational(-1, 3)
@@ -176,7 +176,7 @@ def test_04_try_it_level_slope():
     assert grad @ np.array([1.0, -1 / 3]) == pytest.approx(0.0)
 
 
-def test_04_quadratic_form_eigen_facts():
+def test_05_quadratic_form_eigen_facts():
     A = sp.Matrix(EXAMPLE_MATRIX).applyfunc(sp.nsimplify)
     p = sp.Matrix([x_, y_])
     form = sp.expand((p.T * A * p)[0])
@@ -193,7 +193,7 @@ def test_04_quadratic_form_eigen_facts():
     assert np.sqrt(lam[1] / lam[0]) == pytest.approx(2.449, abs=5e-4)
 
 
-def test_04_level_curve_caption_facts():
+def test_05_level_curve_caption_facts():
     A = np.array(EXAMPLE_MATRIX)
     lam, V = np.linalg.eigh(A)
     for c in (0.5, 2.0, 6.0):
@@ -210,14 +210,14 @@ def test_04_level_curve_caption_facts():
         assert gradient_lengths.max() / gradient_lengths.min() == pytest.approx(np.sqrt(6), rel=1e-5)
 
 
-def test_04_try_it_level_with_short_axis_two():
+def test_05_try_it_level_with_short_axis_two():
     c = 24.0
     lam = np.linalg.eigvalsh(np.array(EXAMPLE_MATRIX))
     assert np.sqrt(c / lam).tolist() == pytest.approx([np.sqrt(24), 2.0])
     assert round(np.sqrt(24), 1) == 4.9
 
 
-def test_04_condition_number_angle():
+def test_05_condition_number_angle():
     kappa = sp.symbols("kappa", positive=True)
     px, py = 2 * sp.cos(sp.pi / 4), 2 / sp.sqrt(kappa) * sp.sin(sp.pi / 4)
     f = px**2 + kappa * py**2
@@ -235,7 +235,7 @@ def test_04_condition_number_angle():
     assert sp.hessian(x_**2 + kappa * y_**2, (x_, y_)) == sp.diag(2, 2 * kappa)
 
 
-def test_04_flat_direction_factor_at_the_stable_step():
+def test_05_flat_direction_factor_at_the_stable_step():
     lam_min, lam_max = 2.0, 12.0  # the Hessian 2A's eigenvalues, not A's
     eta = 2 / lam_max
     assert 1 - eta * lam_min == pytest.approx(1 - 2 / (lam_max / lam_min))
@@ -250,13 +250,13 @@ def data():
     return regression.make_regression()
 
 
-def test_05_data_set(data):
+def test_06_data_set(data):
     X, y = data
     assert X.shape == (40, 2) and np.all(X[:, 0] == 1.0)
     assert np.allclose(regression.least_squares(X, y), [1.5, 2.0], atol=0.5)
 
 
-def test_05_mse_gradient_formula_and_values(data):
+def test_06_mse_gradient_formula_and_values(data):
     X, y = data
     # The formula, symbolically for a general 3 x 2 problem ...
     Xs, ys, ws = sp.Matrix(3, 2, sp.symbols("a0:6")), sp.Matrix(sp.symbols("b0:3")), sp.Matrix(sp.symbols("w0:2"))
@@ -273,14 +273,14 @@ def test_05_mse_gradient_formula_and_values(data):
     assert result.passed and result.relative_error < 1e-10
 
 
-def test_05_least_squares_solution(data):
+def test_06_least_squares_solution(data):
     X, y = data
     w_star = regression.least_squares(X, y)
     assert np.allclose(w_star, [1.689, 1.959], atol=5e-4)
     assert np.allclose(X.T @ X @ w_star, X.T @ y)
 
 
-def test_05_logistic_gradient(data):
+def test_06_logistic_gradient(data):
     X, y = data
     z = sp.symbols("z")
     sig = 1 / (1 + sp.exp(-z))
@@ -295,7 +295,7 @@ def test_05_logistic_gradient(data):
     assert result.passed and result.relative_error < 1e-10
 
 
-def test_05_softmax_cross_entropy_values():
+def test_06_softmax_cross_entropy_values():
     z = np.array([2.0, 1.0, -1.0])
     onehot = np.array([1.0, 0.0, 0.0])
     p = np.exp(z) / np.exp(z).sum()
@@ -312,7 +312,7 @@ def test_05_softmax_cross_entropy_values():
     assert np.allclose(other, [0.705, 0.259, -0.965], atol=5e-4)
 
 
-def test_05_l2_regularisation(data):
+def test_06_l2_regularisation(data):
     X, y = data
     lam, eta = 0.5, 0.1
     w = np.array([1.0, -2.0])
@@ -333,7 +333,7 @@ def test_05_l2_regularisation(data):
     assert shifted[1] / shifted[0] < np.linalg.eigvalsh(H)[1] / np.linalg.eigvalsh(H)[0]
 
 
-def test_05_error_recursion_and_threshold(data):
+def test_06_error_recursion_and_threshold(data):
     X, y = data
     H = regression.mse_hessian(X)
     assert np.allclose(H, numerical_hessian(lambda v: losses.mse(X, y, v), np.array([0.2, 0.7])), atol=1e-5)
@@ -350,7 +350,7 @@ def test_05_error_recursion_and_threshold(data):
     assert lam_max / lam_min == pytest.approx(7.98, abs=5e-3)
 
 
-def test_05_runs_either_side_of_the_threshold(data):
+def test_06_runs_either_side_of_the_threshold(data):
     X, y = data
     lam_max = regression.hessian_eigenvalues(X)[1]
     below = regression.gd_run(X, y, 0.44, 100)
@@ -363,14 +363,14 @@ def test_05_runs_either_side_of_the_threshold(data):
     assert (0.46 - 0.44) / 0.44 < 0.05
 
 
-def test_05_slider_grid_straddles_the_threshold(data):
+def test_06_slider_grid_straddles_the_threshold(data):
     X, _ = data
     critical = regression.stable_learning_rate(X)
     assert len(LR_GRID) == 49 and LR_GRID[0] == pytest.approx(0.02) and LR_GRID[-1] == pytest.approx(0.5)
     assert 0.44 < critical < 0.45
 
 
-def test_05_caption_zigzag_slow_and_best_rates(data):
+def test_06_caption_zigzag_slow_and_best_rates(data):
     X, y = data
     lam_min, lam_max = regression.hessian_eigenvalues(X)
     assert 1 / lam_max == pytest.approx(0.225, abs=5e-4)
@@ -385,7 +385,7 @@ def test_05_caption_zigzag_slow_and_best_rates(data):
     assert abs(1 - best * lam_min) == pytest.approx(abs(1 - best * lam_max))
 
 
-def test_05_try_it_growth_factor(data):
+def test_06_try_it_growth_factor(data):
     X, _ = data
     lam_max = regression.hessian_eigenvalues(X)[1]
     factor = abs(1 - 0.5 * lam_max)
@@ -393,7 +393,7 @@ def test_05_try_it_growth_factor(data):
     assert factor**100 == pytest.approx(6e8, rel=0.05)
 
 
-def test_05_minibatch_variance_formula_exactly(data):
+def test_06_minibatch_variance_formula_exactly(data):
     X, y = data
     w_star = regression.least_squares(X, y)
     per_example = 2 * X * (X @ w_star - y)[:, None]
@@ -405,7 +405,7 @@ def test_05_minibatch_variance_formula_exactly(data):
     assert exact == pytest.approx(sigma2 / b * (m - b) / (m - 1), rel=1e-10)
 
 
-def test_05_printed_noise_levels(data):
+def test_06_printed_noise_levels(data):
     X, y = data
     w_star = regression.least_squares(X, y)
     printed = {1: 1.85, 4: 0.90, 16: 0.36}
@@ -425,14 +425,14 @@ def test_05_printed_noise_levels(data):
     assert len(np.unique(np.round(regression.minibatch_gradients(X, y, w_star, 1, draws=300), 10), axis=0)) <= 40
 
 
-def test_05_sgd_plateau_and_full_batch(data):
+def test_06_sgd_plateau_and_full_batch(data):
     X, y = data
     plateaus = [np.mean(regression.sgd_run(X, y, 0.1, 150, b, seed=0).excess[-50:]) for b in (1, 4, 16)]
     assert plateaus[0] > plateaus[1] > plateaus[2]
     assert np.allclose(regression.sgd_run(X, y, 0.1, 150, 40).excess, regression.gd_run(X, y, 0.1, 150).excess)
 
 
-def test_05_all_gradient_checks_have_relative_error_of_order_1e_11(data):
+def test_06_all_gradient_checks_have_relative_error_of_order_1e_11(data):
     X, y = data
     labels = (y > np.median(y)).astype(float)
     z, onehot = np.array([2.0, 1.0, -1.0]), np.array([1.0, 0.0, 0.0])
@@ -449,7 +449,7 @@ def test_05_all_gradient_checks_have_relative_error_of_order_1e_11(data):
     assert all(c.passed and c.relative_error < 5e-11 for c in checks), [c.relative_error for c in checks]
 
 
-def test_05_input_gradient_and_saliency():
+def test_06_input_gradient_and_saliency():
     w, b, x = (np.array(SALIENCY_MODEL[k], dtype=float) for k in ("w", "b", "x"))
     assert w.tolist() == [1.2, -2.0, 0.4, 0.8] and b == -0.2 and x.tolist() == [0.9, -0.3, 0.5, 0.2]
     logit = w @ x + b
@@ -465,7 +465,7 @@ def test_05_input_gradient_and_saliency():
     assert np.allclose(grad, sym)
 
 
-def test_05_sign_step_flips_the_prediction():
+def test_06_sign_step_flips_the_prediction():
     w, b, x, eps = (np.array(SALIENCY_MODEL[k], dtype=float) for k in ("w", "b", "x", "eps"))
     p = 1 / (1 + np.exp(-(w @ x + b)))
     g_loss = regression.logistic_loss_input_gradient(w, b, x, 1)
@@ -480,7 +480,7 @@ def test_05_sign_step_flips_the_prediction():
     assert p > 0.5 > p_adv, "the step must flip the predicted class"
 
 
-def test_05_sign_step_is_the_best_box_step():
+def test_06_sign_step_is_the_best_box_step():
     g = np.array([0.3, -1.2, 0.05, 0.7])
     eps = 0.5
     vertices = np.array(list(itertools.product((-eps, eps), repeat=4)))
@@ -492,7 +492,7 @@ def test_05_sign_step_is_the_best_box_step():
     assert np.all(inside @ g <= eps * np.abs(g).sum() + 1e-12)
 
 
-def test_05_try_it_smallest_flipping_step():
+def test_06_try_it_smallest_flipping_step():
     w, b, x = (np.array(SALIENCY_MODEL[k], dtype=float) for k in ("w", "b", "x"))
     eps_star = (w @ x + b) / np.abs(w).sum()
     assert eps_star == pytest.approx(1.84 / 4.4) and round(eps_star, 3) == 0.418
@@ -507,7 +507,7 @@ def stored(name):
     return np.asarray(QUESTIONS[name].expected, dtype=float)
 
 
-def test_03_05_stored_try_it_answers(data):
+def test_04_06_stored_try_it_answers(data):
     assert stored("04.slope") == pytest.approx(directional_derivative([3.0, 4.0], [-0.6, 0.8]))
     assert stored("04.true-slope") == pytest.approx(directional_derivative([3.0, 4.0], unit_vector([3.0, -1.0])))
     f = x_**2 + 3 * y_**2
@@ -523,12 +523,12 @@ def test_03_05_stored_try_it_answers(data):
     assert stored("06.flip-eps") == pytest.approx((w @ x + b) / np.abs(w).sum())
 
 
-def test_04_condition_number_widget_levels():
+def test_05_condition_number_widget_levels():
     assert KAPPA_LEVELS == (0.25, 1.0, 2.25, 4.0)  # the caption lists these levels
     assert KAPPA_LEVELS[-1] == 4.0  # the marked point lies on f = 4
 
 
-def test_05_mse_check_is_around_1e_11(data):
+def test_06_mse_check_is_around_1e_11(data):
     X, y = data
     result = check_gradient(lambda v: losses.mse(X, y, v), lambda v: losses.mse_grad(X, y, v), np.zeros(2))
     # "of order 1e-11 or smaller": pure round-off (no truncation for a quadratic), so only an upper band,

@@ -13,14 +13,14 @@ from nablakit import training as tr
 # ---- §1 clipping
 
 
-def test_ch09_global_norm_example():
+def test_ch10_global_norm_example():
     grads = [np.array([[4.0, -2.0], [0.0, 4.0]]), np.array([8.0, 0.0])]
     clipped, total = tr.clip_by_global_norm(grads, max_norm=1.0)
     assert total == pytest.approx(math.sqrt(16 + 4 + 0 + 16 + 64 + 0)) and total == pytest.approx(10.0)
     assert all(np.allclose(c, g / 10) for c, g in zip(clipped, grads))
 
 
-def test_ch09_value_clipping_angles():
+def test_ch10_value_clipping_angles():
     g = np.array([10.0, 0.1])
     assert tr.angle_between(g, tr.clip_by_value(g, 1.0)) == pytest.approx(5.1, abs=0.05)
     # the second coordinate's share g2/g1 grows tenfold: 0.01 -> 0.1
@@ -30,7 +30,7 @@ def test_ch09_value_clipping_angles():
     assert tr.angle_between(g, n) == pytest.approx(0.0, abs=1e-9)
 
 
-def test_ch09_widget_caption_angles():
+def test_ch10_widget_caption_angles():
     g = np.array([4.0, 1.0])
     for c in (0.3, 0.7, 1.0):
         assert np.allclose(tr.clip_by_value(g, c), [c, c])
@@ -41,7 +41,7 @@ def test_ch09_widget_caption_angles():
         assert tr.angle_between(g, tr.clip_by_value(g, c)) == pytest.approx(0.0, abs=1e-9)
 
 
-def test_ch09_try_it_value_clip_angle():
+def test_ch10_try_it_value_clip_angle():
     g = np.array([3.0, -0.5])
     expected = math.degrees(math.atan(0.5) - math.atan(0.5 / 3))
     assert tr.angle_between(g, tr.clip_by_value(g, 1.0)) == pytest.approx(expected, rel=1e-9)
@@ -52,13 +52,13 @@ def test_ch09_try_it_value_clip_angle():
 
 
 @pytest.fixture
-def regression09():
+def regression10():
     rng = np.random.default_rng(0)
     return rng.normal(size=(10, 3)), rng.normal(size=10), rng.normal(size=3)
 
 
-def test_ch09_accumulation_numbers(regression09):
-    X, y, w = regression09
+def test_ch10_accumulation_numbers(regression10):
+    X, y, w = regression10
     sizes = [s.stop - s.start for s in tr.micro_batch_slices(10, 4)]
     assert sizes == [4, 4, 2] and np.allclose(np.array(sizes) / 10, [0.4, 0.4, 0.2])
     full = 2 / 10 * X.T @ (X @ w - y)
@@ -69,7 +69,7 @@ def test_ch09_accumulation_numbers(regression09):
     assert np.allclose(tr.equal_weight_mse_gradient(X, y, w, 5), full, rtol=1e-12, atol=1e-14)
 
 
-def test_ch09_try_it_last_weight():
+def test_ch10_try_it_last_weight():
     sizes = [s.stop - s.start for s in tr.micro_batch_slices(10, 3)]
     assert sizes == [3, 3, 3, 1]
     assert sizes[-1] / 10 == pytest.approx(0.1) and 1 / len(sizes) == pytest.approx(0.25)
@@ -78,7 +78,7 @@ def test_ch09_try_it_last_weight():
 # ---- §3 checkpointing
 
 
-def test_ch09_checkpoint_numbers_for_100_layers():
+def test_ch10_checkpoint_numbers_for_100_layers():
     rows = {r["strategy"]: r for r in tr.checkpoint_table(100)}
     assert (rows["store all"]["memory"], rows["store all"]["compute"]) == (100, 100)
     sq = rows["sqrt(n) checkpoints"]
@@ -89,7 +89,7 @@ def test_ch09_checkpoint_numbers_for_100_layers():
     assert rc["compute_ratio"] == pytest.approx(50.5)
 
 
-def test_ch09_checkpoint_growth_rates():
+def test_ch10_checkpoint_growth_rates():
     ns = np.unique(np.geomspace(1, 1000, 60).astype(int))
     for n in ns:
         rows = {r["strategy"]: r for r in tr.checkpoint_table(int(n))}
@@ -113,7 +113,7 @@ def test_ch09_checkpoint_growth_rates():
 # ---- §4 float16
 
 
-def test_ch09_float16_format_and_exact_scaling():
+def test_ch10_float16_format_and_exact_scaling():
     info = np.finfo(np.float16)
     assert (info.nexp, info.nmant) == (5, 10), "5 exponent bits, 10 fraction bits"
     assert tr.float16_roundtrip([65519.0])[0] == 65504.0 and np.isinf(tr.float16_roundtrip([65520.0])[0])
@@ -121,7 +121,7 @@ def test_ch09_float16_format_and_exact_scaling():
     assert np.array_equal((x * 2.0**16) / 2.0**16, x), "scaling by a power of two is exact"
 
 
-def test_ch09_float16_range():
+def test_ch10_float16_range():
     info = np.finfo(np.float16)
     assert float(info.smallest_subnormal) == 2.0**-24 == pytest.approx(5.96e-8, rel=1e-3)
     assert float(info.smallest_normal) == 2.0**-14 == pytest.approx(6.1e-5, rel=1e-2)
@@ -130,7 +130,7 @@ def test_ch09_float16_range():
     assert tr.float16_roundtrip([0.99 * 2.0**-25])[0] == 0.0
 
 
-def test_ch09_four_small_gradients():
+def test_ch10_four_small_gradients():
     small = np.array([1e-3, 1e-6, 1e-7, 1e-8])
     back = tr.float16_roundtrip(small)
     rel = np.abs(back - small) / small
@@ -143,7 +143,7 @@ def test_ch09_four_small_gradients():
     assert 2.0**-11 == pytest.approx(5e-4, rel=0.03)
 
 
-def test_ch09_loss_scaling_population():
+def test_ch10_loss_scaling_population():
     g = 10.0 ** np.random.default_rng(1).uniform(-10, -1, size=20_000)
     assert round(100 * tr.underflow_fraction(g, 1.0)) == 28
     assert tr.overflow_fraction(g, 1.0) == 0.0
@@ -155,7 +155,7 @@ def test_ch09_loss_scaling_population():
     assert tr.overflow_fraction(g, 2.0**24) == pytest.approx(np.mean(g * 2.0**24 >= 65520), abs=1e-4)
 
 
-def test_ch09_float16_figure_statements():
+def test_ch10_float16_figure_statements():
     mags = np.geomspace(1e-10, 0.5, 20_000).reshape(400, 50)
     centres = np.sqrt(mags[:, 0] * mags[:, -1])
     err0 = (np.abs(tr.float16_roundtrip(mags) - mags) / mags).max(axis=1)
@@ -170,7 +170,7 @@ def test_ch09_float16_figure_statements():
     assert np.allclose(c, centres) and np.array_equal(worst, err16), "the helper the notebook uses"
 
 
-def test_ch09_try_it_loss_scale_exponent():
+def test_ch10_try_it_loss_scale_exponent():
     k = math.ceil(math.log2(2.0**-14 / 2e-9))
     assert k == 15
     assert 2.0**-14 / 2e-9 == pytest.approx(30500, rel=0.01)
@@ -181,11 +181,11 @@ def test_ch09_try_it_loss_scale_exponent():
 
 
 @pytest.fixture(scope="module")
-def sample09():
+def sample10():
     return np.random.default_rng(0).normal(1.0, 0.5, size=200)
 
 
-def test_ch09_fisher_monte_carlo():
+def test_ch10_fisher_monte_carlo():
     sigma = 0.5
     z = np.random.default_rng(2).normal(size=200_000)
     scores = np.stack([z / sigma, (z**2 - 1) / sigma])
@@ -194,7 +194,7 @@ def test_ch09_fisher_monte_carlo():
     assert np.allclose(estimate, np.diag([4.0, 8.0]), rtol=0.02, atol=0.1)
 
 
-def test_ch09_moments_behind_the_fisher():
+def test_ch10_moments_behind_the_fisher():
     import sympy as sp
 
     z = sp.Symbol("z", real=True)
@@ -203,8 +203,8 @@ def test_ch09_moments_behind_the_fisher():
     assert E(z**2) == 1 and E((z**2 - 1) ** 2) == 2 and E(z * (z**2 - 1)) == 0
 
 
-def test_ch09_mle_and_stable_step(sample09):
-    data = sample09
+def test_ch10_mle_and_stable_step(sample10):
+    data = sample10
     mle = np.array([data.mean(), data.std()])
     assert np.allclose(mle, [1.008, 0.481], atol=5e-4)
     assert round(mle[1] ** 2, 2) == 0.23
@@ -220,8 +220,8 @@ def test_ch09_mle_and_stable_step(sample09):
     assert 2 / np.linalg.eigvalsh(-H).max() == pytest.approx(mle[1] ** 2, rel=1e-4)
 
 
-def test_ch09_widget_caption_step_counts(sample09):
-    data = sample09
+def test_ch10_widget_caption_step_counts(sample10):
+    data = sample10
     mle = np.array([data.mean(), data.std()])
 
     def settle(path):
@@ -244,8 +244,8 @@ def test_ch09_widget_caption_step_counts(sample09):
     assert settle(tr.gaussian_ngd_path(data, [-1.0, 2.0], 2.1, 300)) is None
 
 
-def test_ch09_natural_gradient_one_step_and_heron(sample09):
-    data = sample09
+def test_ch10_natural_gradient_one_step_and_heron(sample10):
+    data = sample10
     path = tr.gaussian_ngd_path(data, [-1.0, 2.0], 1.0, 6)
     assert path[1, 0] == pytest.approx(data.mean(), abs=1e-12)
     v = data.var()
@@ -256,8 +256,8 @@ def test_ch09_natural_gradient_one_step_and_heron(sample09):
     assert errors[3] <= errors[2] ** 2 / (2 * math.sqrt(v)) * 1.01
 
 
-def test_ch09_units(sample09):
-    data = sample09
+def test_ch10_units(sample10):
+    data = sample10
     ngd = tr.gaussian_ngd_path(data, [-1.0, 2.0], 0.5, 20)
     assert np.allclose(tr.gaussian_ngd_path(10 * data, [-10.0, 20.0], 0.5, 20), 10 * ngd)
     assert (10 * data).std() ** 2 == pytest.approx(100 * data.std() ** 2)
@@ -273,7 +273,7 @@ from nablakit import testfunctions as tfn  # noqa: E402
 # ---- §1 critical points
 
 
-def test_ch08_critical_points_of_the_cubic():
+def test_ch09_critical_points_of_the_cubic():
     import sympy as sp
 
     t1, t2 = sp.symbols("theta1 theta2", real=True)
@@ -289,7 +289,7 @@ def test_ch08_critical_points_of_the_cubic():
     assert sp.limit(f.subs(t2, 0), t1, -sp.oo) == -sp.oo  # keeps dropping to the left
 
 
-def test_ch08_numerical_hessians_match_the_exact_ones():
+def test_ch09_numerical_hessians_match_the_exact_ones():
     from nablakit.numdiff import numerical_gradient, numerical_hessian
 
     def f(theta):
@@ -305,7 +305,7 @@ def test_ch08_numerical_hessians_match_the_exact_ones():
     assert f(grid).shape == (3, 4), "f takes a whole grid at once"
 
 
-def test_ch08_degenerate_examples_share_a_hessian():
+def test_ch09_degenerate_examples_share_a_hessian():
     import sympy as sp
 
     x, y = sp.symbols("x y")
@@ -318,7 +318,7 @@ def test_ch08_degenerate_examples_share_a_hessian():
 # ---- §2 saddle
 
 
-def test_ch08_saddle_numbers():
+def test_ch09_saddle_numbers():
     L = tfn.saddle()
     plain = opt.gradient_descent(L.grad, [1.0, 0.0], 0.1, 200)
     assert plain[-1, 1] == 0.0 and plain[-1, 0] == pytest.approx(0.8**200) and 0.8**200 == pytest.approx(4e-20, rel=0.05)
@@ -334,7 +334,7 @@ def test_ch08_saddle_numbers():
 # ---- §3 ravine
 
 
-def test_ch08_ravine_factors_and_limits():
+def test_ch09_ravine_factors_and_limits():
     expected = {1: (1.0, [0.8, 0.8]), 10: (0.1, [0.82, 0.8]), 100: (0.01, [0.982, 0.8])}
     for kappa, (limit, factors) in expected.items():
         H = tfn.ravine(kappa=kappa).hessian(np.zeros(2))
@@ -345,7 +345,7 @@ def test_ch08_ravine_factors_and_limits():
     assert dp.max_stable_lr(tfn.ravine(kappa=25).hessian(np.zeros(2))) == pytest.approx(0.04)
 
 
-def test_ch08_ravine_step_counts():
+def test_ch09_ravine_step_counts():
     def settle(path, tf):
         losses = tf.f(path.T)
         bad = np.flatnonzero(~(losses < 1e-6))
@@ -376,7 +376,7 @@ def final_losses(name, optimizer, lr, steps, **kwargs):
     return np.array(out)
 
 
-def test_ch08_rosenbrock_race_statements():
+def test_ch09_rosenbrock_race_statements():
     gd = final_losses("rosenbrock", "gradient descent", 1e-3, 1500)
     assert np.all((gd > 0.06) & (gd < 0.7))
     assert np.isnan(final_losses("rosenbrock", "gradient descent", 3e-3, 1500)).sum() == 2
@@ -386,7 +386,7 @@ def test_ch08_rosenbrock_race_statements():
     assert np.all((rms > 0.5) & (rms < 2.0))
 
 
-def test_ch08_rosenbrock_race_beta_statements():
+def test_ch09_rosenbrock_race_beta_statements():
     tf = tfn.rosenbrock()
     for s in STARTS["rosenbrock"]:  # beta = 0: momentum is gradient descent, step for step
         assert np.array_equal(opt.momentum(tf.grad, s, 1e-3, 1500, beta=0.0),
@@ -404,7 +404,7 @@ def test_ch08_rosenbrock_race_beta_statements():
     assert np.isnan(losses[1, -1]) and np.all(losses[[0, 2], -1] < 1e-5)
 
 
-def test_ch08_beale_race_statements():
+def test_ch09_beale_race_statements():
     tf = tfn.beale()
     middle = STARTS["beale"][1]
     # the flat valley: almost every run from (-2, 2) ends far left of the minimum with loss near 1
@@ -423,7 +423,7 @@ def test_ch08_beale_race_statements():
     assert adam[0] < 1e-3 and adam[2] < 1e-3
 
 
-def test_ch08_beale_valley_floor():
+def test_ch09_beale_valley_floor():
     # along theta2 = 1 + s / |theta1|, theta1 -> -inf the residuals tend to c_i - i s; best s gives ~0.45
     c = np.array([1.5, 2.25, 2.625])
     i = np.arange(1, 4)
@@ -438,7 +438,7 @@ def test_ch08_beale_valley_floor():
 # ---- §5 gradient flow
 
 
-def test_ch08_gradient_flow_numbers():
+def test_ch09_gradient_flow_numbers():
     tf = tfn.ravine(kappa=5)
     A = tf.hessian(np.zeros(2))
     start = np.array([-2.0, 1.0])
@@ -456,7 +456,7 @@ def test_ch08_gradient_flow_numbers():
 # ---- §6 depth
 
 
-def test_ch08_depth_numbers():
+def test_ch09_depth_numbers():
     a, g = dp.sigmoid_chain(20)
     assert 0.25**20 == pytest.approx(9e-13, rel=0.02)
     assert g[0] == pytest.approx(1.3e-13, rel=0.03)
@@ -486,7 +486,7 @@ def network_runs():
     return X, y, runs
 
 
-def test_ch08_gradient_norm_diagnostic(network_runs):
+def test_ch09_gradient_norm_diagnostic(network_runs):
     _, _, runs = network_runs
     G = runs["0.1"][1]["grad_norm"]
     assert G[0] == pytest.approx(3.3, abs=0.05) and G[10] < 0.08
@@ -504,7 +504,7 @@ def test_ch08_gradient_norm_diagnostic(network_runs):
     assert runs["sgd"][1]["loss"][-1] == pytest.approx(runs["0.1"][1]["loss"][-1], rel=0.1)
 
 
-def test_ch08_slice_statements(network_runs):
+def test_ch09_slice_statements(network_runs):
     from nablakit import training as tr
     from nablakit.landscape import filter_normalized_direction, plane_slice
     from nablakit.networks import flatten_params, mlp_loss
@@ -545,14 +545,14 @@ def ravine_settle(kappa, lr, beta, steps=3000):
     return tr.first_settled(tf.f(path.T) < 1e-6)
 
 
-def test_ch08_momentum_sums_to_one_over_one_minus_beta():
+def test_ch09_momentum_sums_to_one_over_one_minus_beta():
     g, v = 2.0, 0.0
     for _ in range(500):
         v = 0.9 * v + g
     assert v == pytest.approx(g / (1 - 0.9))
 
 
-def test_ch08_momentum_coefficient_statements():
+def test_ch09_momentum_coefficient_statements():
     assert ravine_settle(1, 0.9, 0.5) == 23 and ravine_settle(100, 0.9 / 100, 0.5) == 201
     assert all(ravine_settle(k, 0.9 / max(1, k), 0.99) > 1500 for k in (1, 2, 5, 10, 20, 50, 100))
     for kappa in (1, 2, 5, 10, 20, 50, 100):  # the fraction 1.05, at beta = 0.9
@@ -561,7 +561,7 @@ def test_ch08_momentum_coefficient_statements():
         assert ravine_settle(kappa, lr, 0.9) is not None, "momentum still converges"
 
 
-def test_ch08_widget_set_up_matches_the_text():
+def test_ch09_widget_set_up_matches_the_text():
     import inspect
 
     from nablakit.widgets import landscapes as wl
@@ -572,7 +572,7 @@ def test_ch08_widget_set_up_matches_the_text():
     assert tuple(wl.RACE_OPTIMIZERS) == ("gradient descent", "momentum", "RMSProp", "Adam")
 
 
-def test_ch08_beale_best_rates_from_the_other_starts():
+def test_ch09_beale_best_rates_from_the_other_starts():
     tf = tfn.beale()
     best = {"gradient descent": 1e-2, "momentum": 1e-3, "RMSProp": 1e-2, "Adam": 1e-1}
     for start in (STARTS["beale"][0], STARTS["beale"][2]):
@@ -586,7 +586,7 @@ def test_ch08_beale_best_rates_from_the_other_starts():
             assert tf.f(RUNNERS[name](tf.grad, start, 1e-4, 600)[-1]) > 0.1
 
 
-def test_ch08_flow_error_halves_with_the_step():
+def test_ch09_flow_error_halves_with_the_step():
     tf = tfn.ravine(kappa=5)
     start = np.array([-2.0, 1.0])
     exact = dp.quadratic_gradient_flow(tf.hessian(np.zeros(2)), start, [0.8])[0]
@@ -598,7 +598,7 @@ def test_ch08_flow_error_halves_with_the_step():
 # ---- "Try it" answers stored in nablakit.selfcheck, recomputed independently
 
 
-def test_ch08_09_stored_try_it_answers():
+def test_ch09_10_stored_try_it_answers():
     import sympy as sp
 
     from nablakit.selfcheck import QUESTIONS
@@ -637,7 +637,7 @@ def test_ch08_09_stored_try_it_answers():
     assert QUESTIONS["10.loss-scale-exponent"].close_rtol == 0.0, "an integer: 14 is wrong, not 'very close'"
 
 
-def test_ch09_widget_set_up_matches_the_text():
+def test_ch10_widget_set_up_matches_the_text():
     import inspect
 
     from nablakit.widgets import training as wt
