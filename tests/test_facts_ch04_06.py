@@ -6,7 +6,10 @@ tolerances matching the digits the text prints.
 """
 
 import itertools
+from pathlib import Path
 
+import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
 import sympy as sp
@@ -17,8 +20,9 @@ from nablakit.gradcheck import check_gradient
 from nablakit.numdiff import numerical_gradient, numerical_hessian, numerical_jacobian
 from nablakit.selfcheck import QUESTIONS
 from nablakit.widgets.directional import example_f, example_grad
-from nablakit.widgets.level_sets import EXAMPLE_MATRIX, KAPPA_LEVELS, quadratic_level_curve, wavy_f, wavy_grad
-from nablakit.widgets.ml import LR_GRID, SALIENCY_MODEL
+from nablakit.widgets.level_sets import (EXAMPLE_MATRIX, KAPPA_LEVELS, gradient_contour_figure,
+                                        quadratic_level_curve, wavy_f, wavy_grad)
+from nablakit.widgets.ml import LR_GRID, SALIENCY_MODEL, saliency_figure
 
 x_, y_ = sp.symbols("x y", real=True)
 
@@ -536,3 +540,59 @@ def test_06_mse_check_is_around_1e_11(data):
     L, g = losses.mse(X, y, np.zeros(2)), losses.mse_grad(X, y, np.zeros(2))
     model = np.finfo(float).eps * L / (1e-5 * np.linalg.norm(g))
     assert model == pytest.approx(3e-11, rel=0.2) and result.relative_error < 3 * model
+
+
+# --- issue 21, section 4 ----------------------------------------------------------------------
+
+
+def prose(number):
+    """The markdown of chapter ``number`` (two digits), found by file name."""
+    (path,) = (Path(__file__).resolve().parents[1] / "course").glob(f"{number}-*.ipynb")
+    return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+
+
+def test_04_one_name_per_angle():
+    """theta is the slider's angle from the x-axis; alpha the angle between u and the gradient."""
+    phi = np.degrees(np.arctan2(4.0, 3.0))
+    thetas = np.radians(np.arange(0.0, 361.0))
+    u = np.column_stack([np.cos(thetas), np.sin(thetas)])
+    shadow = u @ (np.array([3.0, 4.0]) / 5.0)            # signed length of the orange bar
+    assert np.allclose(shadow, np.cos(thetas - np.radians(phi)))
+    assert not np.allclose(shadow, np.cos(thetas))       # "cos theta" is wrong for the slider's theta
+    assert np.allclose(5 * shadow, 3 * np.cos(thetas) + 4 * np.sin(thetas))
+    text = prose("04")
+    assert "angle $\\theta$ between" not in text and "angle $\\alpha$ between" in text
+    assert "\\cos\\alpha = \\cos(\\theta - 53.1^\\circ)" in text and "\\alpha = \\theta - 53.1^\\circ" in text
+    # every remaining cos(theta) belongs to the slider's u = (cos theta, sin theta)
+    rest = text.replace("(\\cos\\theta, \\sin\\theta)", "").replace("3\\cos\\theta + 4\\sin\\theta", "")
+    assert "\\cos\\theta" not in rest
+
+
+def test_05_pits_on_the_plot_edge_show_half_rings():
+    fig = gradient_contour_figure()
+    ax = fig.axes[0]
+    assert np.allclose(ax.get_xlim(), (-np.pi, np.pi)) and np.allclose(ax.get_ylim(), (-np.pi, np.pi))
+    plt.close(fig)
+    for pit in (np.array([-np.pi / 2, np.pi]), np.array([-np.pi / 2, -np.pi])):
+        assert np.allclose(wavy_grad(pit), 0.0, atol=1e-15) and wavy_f(pit) == pytest.approx(-2.0)
+        assert np.all(np.linalg.eigvalsh(numerical_hessian(wavy_f, pit)) > 0.5)   # a minimum
+        assert abs(pit[1]) == pytest.approx(np.pi)                                # on the map's edge
+    summit = np.array([np.pi / 2, 0.0])
+    assert wavy_f(summit) == pytest.approx(2.0) and np.all(np.abs(summit) < np.pi - 1)   # inside: full rings
+    text = prose("05")
+    assert "and around the pits" not in text
+    assert "half-rings at the top and bottom edges, around the pits" in text
+
+
+def test_06_features_are_counted_from_zero():
+    w, b, x = (np.array(SALIENCY_MODEL[k], dtype=float) for k in ("w", "b", "x"))
+    grad = regression.logistic_input_gradient(w, b, x)
+    most = int(np.argmax(np.abs(grad)))
+    assert most == 1 and w[most] == -2.0 and grad[most] < 0    # x_1 counting from 0, as w_0, w_1 of section 1
+    text = prose("06")
+    assert "$w_0$ is the\nintercept" in text                     # the chapter counts from 0
+    assert "feature 2" not in text and f"feature $x_{most}$" in text
+    fig = saliency_figure()
+    labels = [tick.get_text() for tick in fig.axes[0].get_xticklabels()]
+    plt.close(fig)
+    assert labels == ["$x_0$", "$x_1$", "$x_2$", "$x_3$"]

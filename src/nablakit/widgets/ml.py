@@ -276,7 +276,7 @@ def saliency_figure(model=None):
     grad = logistic_input_gradient(w, b, x)
 
     fig, (ax_sal, ax_prob) = new_figure(1, 2, figsize=(10, 3.8), layout="constrained")
-    names = [f"$x_{j + 1}$" for j in range(w.size)]
+    names = [f"$x_{j}$" for j in range(w.size)]  # counted from 0, as in the chapter
     colours = [PALETTE["blue"] if v >= 0 else PALETTE["vermillion"] for v in grad]
     ax_sal.bar(names, grad, color=colours)
     ax_sal.axhline(0.0, color="0.4", lw=1)
