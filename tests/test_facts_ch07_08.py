@@ -166,7 +166,7 @@ def test_07_cost_table_counts():
 
 
 @pytest.fixture(scope="module")
-def ch07():
+def ch08():
     nb = nbformat.read(ROOT / "course" / "08-gradient-checking.ipynb", as_version=4)
     ns = {"np": np, "gradcheck": gradcheck, "networks": networks, "numdiff": numdiff}
     tagged = [c for c in nb.cells if c.cell_type == "code" and "facts" in c.metadata.get("tags", [])]
@@ -176,14 +176,14 @@ def ch07():
     return ns
 
 
-def test_08_relative_error_properties(ch07):
+def test_08_relative_error_properties(ch08):
     assert inspect.signature(gradcheck.relative_error).parameters["tiny"].default == 1e-12
     assert gradcheck.relative_error(np.zeros(3), np.zeros(3)) == 0.0
-    a, b = ch07["a"], ch07["b"]
+    a, b = ch08["a"], ch08["b"]
     for scale in [1.0, 1e3, 1e-3]:
         assert np.isclose(gradcheck.relative_error(scale * a, scale * b), 1e-7, rtol=1e-6)
         assert np.isclose(np.linalg.norm(scale * (a - b)), scale * 1e-6, rtol=1e-6)
-    g = ch07["g"]
+    g = ch08["g"]
     assert gradcheck.relative_error(g, -g) == pytest.approx(1.0)
     assert gradcheck.relative_error(g, g / 2) == pytest.approx(1 / 3)
     assert gradcheck.relative_error(g, 3 * g) == pytest.approx(0.5)          # try-it
@@ -199,8 +199,8 @@ def test_08_thresholds():
     assert 1e-7 < 1e-6 < 1e-4                                                # default sits in the middle band
 
 
-def test_08_kink_false_alarm(ch07):
-    l1, l1_grad, x = ch07["l1"], ch07["l1_grad"], ch07["x_kink"]
+def test_08_kink_false_alarm(ch08):
+    l1, l1_grad, x = ch08["l1"], ch08["l1_grad"], ch08["x_kink"]
     assert x[2] == 3e-6
     r = gradcheck.check_gradient(l1, l1_grad, x, h=1e-5)
     assert not r.passed and r.relative_error == pytest.approx(0.22, abs=0.005) and r.worst_index == (2,)
@@ -209,8 +209,8 @@ def test_08_kink_false_alarm(ch07):
     assert r_small.passed and r_small.relative_error < 1e-9
 
 
-def test_08_bug_hunt(ch07):
-    results = ch07["results"]
+def test_08_bug_hunt(ch08):
+    results = ch08["results"]
     for name, r in results.items():
         assert not r.passed and 0.01 < r.relative_error < 0.3, f"suspect {name}: {r.relative_error:.3g}"
         assert r.relative_error > 100 * 1e-4
@@ -218,39 +218,39 @@ def test_08_bug_hunt(ch07):
     assert b.worst_index == (3,)
     ratios = b.numeric / b.analytic
     assert np.allclose(ratios[:3], 1.0, rtol=1e-6) and ratios[3] == pytest.approx(2.0, rel=1e-6)
-    sym = gradcheck.check_gradient(*ch07["make_quadratic"](ch07["A_sym"]), ch07["x_a"])
+    sym = gradcheck.check_gradient(*ch08["make_quadratic"](ch08["A_sym"]), ch08["x_a"])
     assert sym.passed and sym.relative_error < 1e-9
     c = results["C"]
-    assert c.worst_index == (int(np.argmax(np.abs(ch07["w_c"]))),)
-    assert np.allclose(c.numeric - c.analytic, 2 * ch07["lam"] * ch07["w_c"], atol=1e-8)
-    assert ch07["lam"] == 0.1
+    assert c.worst_index == (int(np.argmax(np.abs(ch08["w_c"]))),)
+    assert np.allclose(c.numeric - c.analytic, 2 * ch08["lam"] * ch08["w_c"], atol=1e-8)
+    assert ch08["lam"] == 0.1
     w_try = np.array([0.1, -0.2, 0.9, 0.3, -0.5])                           # try-it
-    assert gradcheck.check_gradient(ch07["reg_logistic"], ch07["reg_logistic_grad"], w_try).worst_index == (2,)
+    assert gradcheck.check_gradient(ch08["reg_logistic"], ch08["reg_logistic_grad"], w_try).worst_index == (2,)
 
 
-def test_08_fixed_gradients_pass(ch07):
-    for name, (f, _, x) in ch07["suspects"].items():
-        err = gradcheck.check_gradient(f, ch07["fixed"][name], x).relative_error
+def test_08_fixed_gradients_pass(ch08):
+    for name, (f, _, x) in ch08["suspects"].items():
+        err = gradcheck.check_gradient(f, ch08["fixed"][name], x).relative_error
         assert err < 1e-9, f"suspect {name} fixed: {err:.2e}"
 
 
-def test_08_network_check(ch07):
-    params, X, y = ch07["params"], ch07["X_net"], ch07["y_net"]
+def test_08_network_check(ch08):
+    params, X, y = ch08["params"], ch08["X_net"], ch08["y_net"]
     assert X.shape == (10, 4) and params["W1"].shape == (4, 6) and params["W2"].shape == (6, 3)
     assert networks.n_params(params) == 51 and fd_error.fd_evaluation_count(51) == 102
-    counter = fd_error.CallCounter(ch07["loss_flat"])
-    r = gradcheck.check_gradient(counter, ch07["grad_flat"], ch07["theta"])
+    counter = fd_error.CallCounter(ch08["loss_flat"])
+    r = gradcheck.check_gradient(counter, ch08["grad_flat"], ch08["theta"])
     assert r.passed and counter.calls == 102
-    ok = {row["name"]: row["relative_error"] for row in ch07["table_ok"]}
+    ok = {row["name"]: row["relative_error"] for row in ch08["table_ok"]}
     assert all(e < 1e-9 for e in ok.values())                                 # "around 1e-10 or below"
-    draft = {row["name"]: row["relative_error"] for row in ch07["table_draft"]}
+    draft = {row["name"]: row["relative_error"] for row in ch08["table_draft"]}
     assert draft["W2"] < 1e-10 and draft["b2"] < 1e-10                          # "about 1e-11"
     assert draft["W1"] == pytest.approx(0.4, abs=0.05) and draft["b1"] == pytest.approx(0.3, abs=0.05)
 
 
-def test_08_draft_fixed_by_the_missing_factor(ch07):
+def test_08_draft_fixed_by_the_missing_factor(ch08):
     def repaired(params, X, y):
-        g = ch07["backprop_draft"](params, X, y)
+        g = ch08["backprop_draft"](params, X, y)
         H = np.tanh(X @ params["W1"] + params["b1"])
         logits = H @ params["W2"] + params["b2"]
         P = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -259,27 +259,27 @@ def test_08_draft_fixed_by_the_missing_factor(ch07):
         d_Z1 = (d_logits @ params["W2"].T) * (1 - H**2)
         return {**g, "W1": X.T @ d_Z1, "b1": d_Z1.sum(axis=0)}
 
-    rows = networks.gradient_check_table(ch07["params"], ch07["X_net"], ch07["y_net"], grads=repaired,
+    rows = networks.gradient_check_table(ch08["params"], ch08["X_net"], ch08["y_net"], grads=repaired,
                                          loss="cross_entropy")
     assert all(r["relative_error"] < 1e-9 for r in rows)
 
 
-def test_08_directional_check(ch07):
-    fd, u = ch07["directional_fd"], ch07["u"]
+def test_08_directional_check(ch08):
+    fd, u = ch08["directional_fd"], ch08["u"]
     assert np.isclose(np.linalg.norm(u), 1.0)
-    assert fd == pytest.approx(ch07["grad_flat"](ch07["theta"]) @ u, rel=1e-7)
-    assert abs(ch07["grad_draft"] @ u - fd) > 1e-3 * max(abs(fd), 1e-12) + 1e-4
+    assert fd == pytest.approx(ch08["grad_flat"](ch08["theta"]) @ u, rel=1e-7)
+    assert abs(ch08["grad_draft"] @ u - fd) > 1e-3 * max(abs(fd), 1e-12) + 1e-4
 
 
-def test_08_bug_hunt_error_range(ch07):
-    errors = sorted(r.relative_error for r in ch07["results"].values())
+def test_08_bug_hunt_error_range(ch08):
+    errors = sorted(r.relative_error for r in ch08["results"].values())
     assert errors[0] == pytest.approx(0.02, abs=0.005) and errors[-1] == pytest.approx(0.25, abs=0.01)
 
 
 # ------------------------------------------------- "Try it" answers in selfcheck
 
 
-def test_07_08_stored_try_it_answers(curves, ch07):
+def test_07_08_stored_try_it_answers(curves, ch08):
     hs, c = curves
 
     def stored(name):
@@ -294,15 +294,15 @@ def test_07_08_stored_try_it_answers(curves, ch07):
     assert q.atol == 0.6 and q.rtol == 0.0  # "-5" is accepted, as the prompt's example suggests
     assert abs(-5 - q.expected) <= q.atol
     assert stored("07.evaluations") == fd_error.fd_evaluation_count(25_000, "central")
-    g = ch07["g"]
+    g = ch08["g"]
     assert stored("08.relative-error") == pytest.approx(gradcheck.relative_error(g, 3 * g))
     w_try = np.array([0.1, -0.2, 0.9, 0.3, -0.5])
-    flagged = gradcheck.check_gradient(ch07["reg_logistic"], ch07["reg_logistic_grad"], w_try).worst_index
+    flagged = gradcheck.check_gradient(ch08["reg_logistic"], ch08["reg_logistic_grad"], w_try).worst_index
     assert (stored("08.worst-index"),) == flagged
 
 
-def test_08_kink_explorer_caption(ch07):
-    l1, l1_grad, x = ch07["l1"], ch07["l1_grad"], ch07["x_kink"]
+def test_08_kink_explorer_caption(ch08):
+    l1, l1_grad, x = ch08["l1"], ch08["l1_grad"], ch08["x_kink"]
     hs = fd_error.default_steps(-10, -2)
     assert hs.size == 81 and np.isclose(hs[0], 1e-10) and np.isclose(hs[-1], 1e-2)
     checks = [gradcheck.check_gradient(l1, l1_grad, x, h=h) for h in hs]
@@ -314,3 +314,54 @@ def test_08_kink_explorer_caption(ch07):
     assert all(c.worst_index == (2,) for c, r in zip(checks, right) if r)
     assert errors[left & (hs >= 1e-9)].max() < 1e-7                         # great down to about 1e-9
     assert 1e-7 < errors[hs < 1e-9].max() < 1e-6                             # look closer, yet passes
+
+
+# ----------------------------------------------------------------- issue 21, section 4
+
+
+def prose(number):
+    """The markdown of chapter ``number`` (two digits), found by file name."""
+    (path,) = (ROOT / "course").glob(f"{number}-*.ipynb")
+    return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+
+
+def test_07_08_each_chapter_names_the_parts_of_exercise_6_it_prepares():
+    (path,) = (ROOT / "solutions").glob("ex06-*/ex06-*.ipynb")
+    intro = nbformat.read(path, as_version=4).cells[0].source
+    rows = {line.split("|")[1].strip(): line for line in intro.splitlines() if line.startswith("| (")}
+    assert "numerical_gradient" in rows["(a)"] and "best_h" in rows["(c)"]           # chapter 07's tools
+    assert "relative_error" in rows["(b)"] and "logistic" in rows["(d)"]             # chapter 08's tools
+    ch07_text, ch08_text = prose("07"), prose("08")
+    assert "prepares the last\ntwo parts" not in ch07_text
+    assert "This chapter prepares parts (a) and (c)" in ch07_text and "prepares (b) and (d)" in ch07_text
+    assert "(parts (b) and\n  (d) are this chapter's tools)" in ch08_text
+    assert "V for a least-squares loss" not in ch07_text                             # (c) uses `wavy`
+
+
+def test_07_round_off_is_smaller_by_the_factor_the_range_implies():
+    # a fifth of the forward step and a third of the centred one: c = 5**2 and 3**3
+    assert 5.0 ** 2 == 25 and 3.0 ** 3 == 27
+    forward = fd_error.optimal_step("forward", f_scale=E, derivative_scale=E)
+    central = fd_error.optimal_step("central", f_scale=E, derivative_scale=E)
+    assert fd_error.optimal_step("forward", f_scale=E / 25, derivative_scale=E) == pytest.approx(forward / 5)
+    assert fd_error.optimal_step("central", f_scale=E / 27, derivative_scale=E) == pytest.approx(central / 3)
+    text = prose("07")
+    assert "several times smaller" not in text and "up to 25 to 27" in text
+
+
+def test_08_fixed_quadratics_have_round_off_only(ch08):
+    eps = np.finfo(float).eps
+    for name in ("A", "B"):                      # quadratics: exact at any h, so no truncation error
+        f, _, x = ch08["suspects"][name]
+        g = ch08["fixed"][name](x)
+        assert gradcheck.relative_error(g, numdiff.numerical_gradient(f, x, h=0.1)) < 1e-13
+        model = eps * abs(f(x)) / (1e-5 * np.linalg.norm(g))              # chapter 07's round-off model
+        assert 2e-11 <= model < 3.5e-11                                    # "2 to 3 x 10^-11"
+        assert gradcheck.check_gradient(f, ch08["fixed"][name], x).relative_error < 3 * model   # size, not value
+    f, _, x = ch08["suspects"]["C"]                 # not a quadratic: truncation ~ h^2, 4e-12 at h = 1e-5
+    g = ch08["fixed"]["C"](x)
+    at_1e_2 = gradcheck.relative_error(g, numdiff.numerical_gradient(f, x, h=1e-2))
+    assert at_1e_2 > 1e-6 and f"{at_1e_2 * 1e-6:.0e}" == "4e-12"
+    text = prose("08")
+    assert "at the level the\ntruncation error of centred differences predicts" not in text
+    assert "round-off alone" in text and "$4 \\times 10^{-12}$" in text
