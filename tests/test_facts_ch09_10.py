@@ -1,6 +1,7 @@
 """Every number stated in the text of chapters 09 and 10, recomputed independently where possible."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -647,3 +648,57 @@ def test_ch10_widget_set_up_matches_the_text():
     assert params["theta0"].default == (-1.0, 2.0)
     assert 0.1 in wt.NATURAL_LRS and 0.25 in wt.NATURAL_LRS and max(wt.NATURAL_LRS) == 1.0
     assert inspect.signature(wt.clipping_explorer).parameters["g"].default == (4.0, 1.0)
+
+
+# =========================================================================== issue 21, section 4
+
+
+def prose(number):
+    """The markdown of chapter ``number`` (two digits), found by file name."""
+    import nbformat
+
+    (path,) = (Path(__file__).resolve().parents[1] / "course").glob(f"{number}-*.ipynb")
+    return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+
+
+def test_ch09_gradient_descent_diverges_from_two_starts_then_from_all_three():
+    diverged = {lr: int(np.isnan(final_losses("rosenbrock", "gradient descent", lr, 1500)).sum())
+                for lr in (1e-3, 3e-3, 1e-2, 1e-1)}
+    assert diverged == {1e-3: 0, 3e-3: 2, 1e-2: 3, 1e-1: 3}
+    text = prose("09")
+    assert "on it diverges from two of the starts" not in text
+    assert "it diverges from two of the starts, and from $\\eta = 10^{-2}$ on from all\n  three" in text
+
+
+def test_ch09_best_step_bounds_need_a_positive_definite_hessian():
+    g = np.array([1.0, 1.0])
+    indefinite = np.diag([2.0, -1.0])                 # g^T H g = 1 > 0, but lambda_min < 0
+    best = (g @ g) / (g @ indefinite @ g)
+    lam = np.linalg.eigvalsh(indefinite)
+    assert best >= 1 / lam.max()                      # the lower bound holds while g^T H g > 0 ...
+    assert not best <= 1 / lam.min()                  # ... the upper one fails: 2 > -1
+    rng = np.random.default_rng(0)
+    for _ in range(200):                              # positive definite: both bounds hold
+        B = rng.normal(size=(3, 3))
+        H, v = B @ B.T + 0.1 * np.eye(3), rng.normal(size=3)
+        lam = np.linalg.eigvalsh(H)
+        best = (v @ v) / (v @ H @ v)
+        assert 1 / lam.max() <= best * (1 + 1e-12) and best <= (1 / lam.min()) * (1 + 1e-12)
+    text = prose("09")
+    assert "when $H$ is positive definite ($\\lambda_{\\min} > 0$" in text
+
+
+def test_ch09_adam_first_step_shrinks_for_gradients_near_epsilon():
+    eta, eps = 0.1, 1e-8
+    first = {}
+    for g0 in (1e3, 1.0, 1e-5, 1e-8, 0.0):
+        step = opt.adam(lambda th, g0=g0: np.array([g0]), np.zeros(1), eta, 1, eps=eps)[1]
+        assert abs(step[0]) == pytest.approx(eta * abs(g0) / (abs(g0) + eps), rel=1e-12, abs=1e-300)
+        first[g0] = abs(step[0])
+    assert first[1e3] == pytest.approx(eta) and first[1.0] == pytest.approx(eta)   # about eta for large |g|
+    assert first[1e-5] == pytest.approx(eta, rel=1e-3)                              # still, well above eps
+    assert first[1e-8] == pytest.approx(eta / 2) and first[0.0] == 0.0              # not "however small"
+    text = prose("09")
+    assert "however large or small the\ngradient is" not in text and "up to $\\epsilon$" not in text
+    assert "$|g| = \\epsilon = 10^{-8}$ the step is $\\eta/2$" in text
+    assert "``lr / 2`` at ``|g| = eps``" in opt.adam.__doc__

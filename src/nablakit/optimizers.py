@@ -278,7 +278,9 @@ def adam(grad, theta0, lr, steps, beta1=0.9, beta2=0.999, eps=1e-8):
 
     where ``m_hat = m / (1 - beta1**t)`` and ``v_hat = v / (1 - beta2**t)``
     undo the pull towards the zero start. The very first step therefore
-    moves each coordinate by about ``lr``.
+    moves each coordinate by ``lr * |g| / (|g| + eps)``: about ``lr`` unless
+    ``|g|`` is as small as ``eps`` (``lr / 2`` at ``|g| = eps``, 0 where
+    ``g = 0``).
 
     Parameters
     ----------
