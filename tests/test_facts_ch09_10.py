@@ -702,3 +702,16 @@ def test_ch09_adam_first_step_shrinks_for_gradients_near_epsilon():
     assert "however large or small the\ngradient is" not in text and "up to $\\epsilon$" not in text
     assert "$|g| = \\epsilon = 10^{-8}$ the step is $\\eta/2$" in text
     assert "``lr / 2`` at ``|g| = eps``" in opt.adam.__doc__
+
+
+@pytest.mark.parametrize("module", ["information", "depth", "regression"])
+def test_helper_modules_name_the_chapter_that_imports_them(module):
+    import importlib
+    import re
+
+    doc = importlib.import_module(f"nablakit.{module}").__doc__
+    named = set(re.findall(r"[Cc]hapter (\d\d)", doc))
+    course = Path(__file__).resolve().parents[1] / "course"
+    users = {p.name[:2] for p in course.glob("[0-9][0-9]-*.ipynb")
+             if re.search(rf"nablakit\.{module}\b|from nablakit import [^\n]*\b{module}\b", p.read_text())}
+    assert named and named <= users, (module, named, users)

@@ -2,7 +2,7 @@
 
 :func:`kl_divergence` integrates ``p log(p / q)`` over a grid (any two
 densities); :func:`gaussian_kl` is the closed form for two normal
-distributions. Chapter 09 uses them to show that the Fisher information is the
+distributions. Chapter 10 uses them to show that the Fisher information is the
 curvature of the KL divergence: ``KL(p_theta || p_theta+delta) ~ 1/2 delta^T F delta``.
 """
 
