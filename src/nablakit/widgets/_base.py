@@ -38,6 +38,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.artist import Artist
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import NullLocator
 
 from nablakit.widgets._frames import fast_frames
@@ -142,6 +143,51 @@ def decade_ticks(*axes, which="y"):
     for ax in axes:
         for name in which:
             getattr(ax, f"{name}axis").set_minor_locator(NullLocator())
+
+
+#: Points between the bottom of an axes and a legend put below it: tick labels and axis label fit in between.
+BELOW_AXES_PT = 38.0
+
+
+def legend_outside(ax, *, side="right", **kwargs):
+    """Put the legend of ``ax`` outside the axes, where no moving artist can reach it.
+
+    Moving artists are clipped to their axes, so a legend beside the axes is
+    never drawn over, whatever the sliders do; a legend inside could be
+    (a tangent line, an optimiser's path). The layout engine of
+    :func:`new_figure` makes room for it.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    side : {"right", "below"}, default "right"
+        "below" puts it under the axis label, in columns (``ncol``).
+    **kwargs
+        Passed on to ``ax.legend`` (e.g. ``fontsize``, ``ncol``, ``handles``).
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+
+    Examples
+    --------
+    >>> fig, ax = new_figure(layout="constrained")
+    >>> _ = ax.plot([0, 1], [0, 1], label="a line")
+    >>> leg = legend_outside(ax)
+    >>> fig.canvas.draw()
+    >>> bool(leg.get_window_extent().x0 >= ax.bbox.x1)
+    True
+    """
+    kwargs.setdefault("fontsize", 8)
+    if side == "right":
+        return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
+    if side == "below":
+        # Clear of one row of tick labels and the axis label (about 36 points);
+        # borderaxespad counts in units of the legend's font size.
+        size = FontProperties(size=kwargs["fontsize"]).get_size_in_points()
+        return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=BELOW_AXES_PT / size,
+                         **kwargs)
+    raise ValueError(f"side must be 'right' or 'below'; got {side!r}")
 
 
 def static_figure(*args, **kwargs):

@@ -21,7 +21,7 @@ import numpy as np
 from nablakit._validate import as_float_array
 from nablakit.autodiff import EDGES, NODES, neuron_graph  # re-exported: the chapter's graph
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import live_figure, new_figure, slider
+from nablakit.widgets._base import legend_outside, live_figure, new_figure, slider
 
 __all__ = ["NODES", "EDGES", "neuron_graph", "backprop_explorer"]
 
@@ -107,7 +107,7 @@ def backprop_explorer(x=1.0, w=0.8):
     (point,) = ax_f.plot([x], [0.0], "o", color=PALETTE["vermillion"], ms=7)
     ax_f.set(xlim=X_RANGE, ylim=(-1.3, 1.3), xlabel="input $x$", ylabel="$f$", title="f against x")
     ax_f.grid(alpha=0.3)
-    ax_f.legend(loc="upper left", fontsize=8)
+    legend_outside(ax_f, side="below", ncol=2)
     fig.tight_layout()
     artists.update(point=point, tangent=tangent)
 

@@ -19,7 +19,7 @@ import numpy as np
 from nablakit import fd_error
 from nablakit._validate import as_float_array, check_callable, check_positive
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import live_figure, new_figure, slider
+from nablakit.widgets._base import legend_outside, live_figure, new_figure, slider
 
 __all__ = [
     "LABELS",
@@ -405,7 +405,7 @@ def fd_error_explorer(f=np.exp, df=np.exp, x=1.0, *, name="exp", hs=None, h0=1e-
     curves = fd_error.error_curves(f, df, x, hs, methods)
     slopes = {m: fd_error.fit_loglog_slope(hs, curves[m], fd_error.TRUNCATION_RANGES[m]) for m in methods}
 
-    fig, ax = new_figure(figsize=(7.5, 4.5))
+    fig, ax = new_figure(figsize=(7.5, 4.5), layout="constrained")
     lines = draw_error_curves(ax, hs, curves, slopes)
     artists = {f"curve_{m}": line for m, line in lines.items()}
     for m in methods:
@@ -415,7 +415,7 @@ def fd_error_explorer(f=np.exp, df=np.exp, x=1.0, *, name="exp", hs=None, h0=1e-
     artists["label"] = ax.text(0.02, 0.03, "", transform=ax.transAxes, family="monospace", fontsize=9,
                                va="bottom", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
     ax.set_title(f"Error of finite-difference estimates of $f'({x:g})$ for $f$ = {name}")
-    ax.legend(loc="upper right", fontsize=9)
+    legend_outside(ax, side="below", ncol=2, fontsize=9)
     log_hs = np.log10(hs)
     h_slider = slider(widgets.FloatLogSlider, "step h", value=h0, base=10, min=float(log_hs[0]),
                       max=float(log_hs[-1]), step=float(np.min(np.diff(log_hs))), readout_format=".1e")
@@ -504,7 +504,7 @@ def check_step_explorer(f, grad, x, *, hs=None, h0=1e-5, thresholds=(1e-7, 1e-4)
     ax.set(xlim=(hs.min(), hs.max()), xlabel="step $h$ of the centred differences",
            ylabel="relative error (log scale)", title="Gradient check against the step $h$")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    legend_outside(ax, side="below", ncol=3)
     log_hs = np.log10(hs)
     h_slider = slider(widgets.FloatLogSlider, "step h", value=h0, base=10, min=float(log_hs.min()),
                       max=float(log_hs.max()), step=float(np.min(np.diff(log_hs))), readout_format=".1e")

@@ -28,7 +28,7 @@ from nablakit._validate import as_float_array, check_callable, check_count
 from nablakit.depth import depth_curves  # re-exported: the chapter's curves
 from nablakit.landscape import RAVINE_BETAS, RAVINE_FRACTIONS, RAVINE_KAPPAS, grid_eval, ravine_runs  # re-exported
 from nablakit.plotting import CYCLE, PALETTE, contour_plot
-from nablakit.widgets._base import decade_ticks, live_figure, new_figure, slider, static_figure
+from nablakit.widgets._base import decade_ticks, legend_outside, live_figure, new_figure, slider, static_figure
 
 __all__ = [
     "RAVINE_KAPPAS", "RAVINE_FRACTIONS", "RAVINE_BETAS", "ravine_runs", "ravine_explorer",
@@ -107,11 +107,11 @@ def ravine_explorer(kappa=10, fraction=0.9, beta=0.9, *, steps=200, start=(-2.0,
     ax.plot(0, 0, "*", color=PALETTE["black"], ms=12, label="minimum")
     ax.set(xlim=(-2.4, 2.4), ylim=(-1.4, 1.4), xlabel="$w_1$", ylabel="$w_2$",
            title=r"Paths on $w_1^2 + \kappa\, w_2^2$")
-    ax.legend(loc="lower right", fontsize=8)
+    legend_outside(ax, side="below", ncol=2)
     label = _loss_panel(ax_loss, steps, (1e-10, 1e4), "loss", "Loss per step (dotted: $10^{-6}$)")
     loss_gd, loss_mom = (ax_loss.plot([], [], color=colours[n], lw=1.5, label=n)[0] for n in colours)
     ax_loss.axhline(1e-6, color=PALETTE["black"], ls=":", lw=1)
-    ax_loss.legend(loc="upper right", fontsize=8)
+    legend_outside(ax_loss, side="below", ncol=3)
 
     sliders = {
         "kappa": slider(widgets.SelectionSlider, "condition number κ", options=list(RAVINE_KAPPAS), value=kappa),
@@ -314,11 +314,11 @@ def optimizer_race(name="rosenbrock", optimizer="gradient descent", lr=1e-3, bet
     ax.plot(*tf.minima[0], "*", color=PALETTE["black"], ms=14, label="minimum")
     ax.set(xlim=tf.xlim, ylim=tf.ylim, xlabel=r"$\theta_1$", ylabel=r"$\theta_2$",
            title=f"{name.capitalize()}: paths from {len(starts)} starts")
-    ax.legend(loc="lower right", fontsize=8)
+    legend_outside(ax, side="below", ncol=2)
     label = _loss_panel(ax_loss, steps, (1e-12, 1e4), r"loss $f(\theta)$", "Loss per step (gaps: diverged)")
     losses = [ax_loss.plot([], [], color=c, lw=1.5, label=f"start {tuple(s)}")[0]
               for s, c in zip(starts, colours)]
-    ax_loss.legend(loc="upper right", fontsize=8)
+    legend_outside(ax_loss, side="below", ncol=3)
 
     sliders = {
         "optimizer": slider(widgets.SelectionSlider, "optimiser", options=list(RACE_OPTIMIZERS), value=optimizer),

@@ -18,7 +18,7 @@ from nablakit.calculus import level_tangent, unit_vector
 from nablakit.plotting import PALETTE
 from nablakit.calculus import angle_between  # re-exported: the chapter measures angles with it
 from nablakit.level_sets import check_spd, quadratic_form, quadratic_level_curve, wavy_f, wavy_grad  # re-exported
-from nablakit.widgets._base import live_figure, new_figure, slider
+from nablakit.widgets._base import legend_outside, live_figure, new_figure, slider
 
 __all__ = [
     "EXAMPLE_MATRIX",
@@ -107,7 +107,7 @@ def level_value_explorer(c=2.0, A=EXAMPLE_MATRIX, *, arrows=8, arrow_scale=0.1):
     ax.set(xlim=(-span, span), ylim=(-span, span), aspect="equal", xlabel="$x$", ylabel="$y$",
            title=r"Level curves of $5x^2 + 4xy + 2y^2$" if np.allclose(A, EXAMPLE_MATRIX)
            else r"Level curves of $p^\top A p$")
-    ax.legend(loc="lower right", fontsize=8)
+    legend_outside(ax, side="below", ncol=2)
 
     c_slider = slider(widgets.FloatSlider, "level c", value=c, min=0.25, max=8.0, step=0.25, readout_format=".2f")
     step = max(1, 200 // n_arrows)
@@ -184,7 +184,7 @@ def condition_number_explorer(kappa=4.0, *, t0=np.pi / 4):
                     bbox={"facecolor": "white", "edgecolor": "0.7"})
     ax.set(xlim=(-3.2, 3.2), ylim=(-2.3, 2.3), aspect="equal", xlabel="$x$", ylabel="$y$",
            title=r"Level curves of $x^2 + \kappa y^2$: condition number $\kappa$")
-    ax.legend(loc="lower right", fontsize=8, ncol=2)
+    legend_outside(ax, side="below", ncol=3)
 
     kappa_slider = slider(widgets.FloatSlider, "condition number κ", value=kappa, min=1.0, max=30.0, step=0.5,
                           readout_format=".1f")

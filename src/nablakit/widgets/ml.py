@@ -26,7 +26,7 @@ from nablakit.regression import (
     sign_gradient_step,
     stable_learning_rate,
 )
-from nablakit.widgets._base import live_figure, new_figure, slider
+from nablakit.widgets._base import legend_outside, live_figure, new_figure, slider
 
 __all__ = [
     "LR_GRID",
@@ -116,7 +116,7 @@ def learning_rate_explorer(lr=0.2, *, steps=100):
                            color=PALETTE["vermillion"], markersize=3)
     ax_path.set(xlim=(-1.5, 4.5), ylim=(-1.0, 5.0), aspect="equal")
     label_axes(ax_path, "intercept $w_0$", "slope $w_1$", "Path of the weights on the MSE contours")
-    ax_path.legend(loc="lower left", fontsize=8)
+    legend_outside(ax_path, side="below", ncol=2)
 
     step_axis = np.arange(steps + 1)
     (curve,) = ax_curve.semilogy(step_axis, runs[float(LR_GRID[0])].excess, color=PALETTE["vermillion"], lw=2)
@@ -133,7 +133,7 @@ def learning_rate_explorer(lr=0.2, *, steps=100):
     ax_final.set(xlim=(0, 0.52), ylim=(1e-22, 1e20))
     ax_final.grid(alpha=0.3, which="major")
     label_axes(ax_final, r"learning rate $\eta$", "final excess loss", "Every learning rate of the slider")
-    ax_final.legend(loc="upper left", fontsize=8)
+    legend_outside(ax_final, side="below", ncol=2)
 
     lr_slider = slider(widgets.FloatSlider, "learning rate η", value=lr, min=float(LR_GRID[0]),
                        max=float(LR_GRID[-1]), step=0.01, readout_format=".2f")
@@ -213,7 +213,7 @@ def batch_size_explorer(batch_size=1, *, lr=0.1, steps=150, draws=300, seed=0):
     ax_cloud.grid(alpha=0.3)
     label_axes(ax_cloud, r"$\partial L_B / \partial w_0$", r"$\partial L_B / \partial w_1$",
                "Mini-batch gradients at the minimum")
-    ax_cloud.legend(loc="lower left", fontsize=8)
+    legend_outside(ax_cloud, side="below", ncol=2)
 
     step_axis = np.arange(steps + 1)
     ax_curve.semilogy(step_axis, full.excess, ls="--", color=PALETTE["black"], lw=1.5,
@@ -223,7 +223,7 @@ def batch_size_explorer(batch_size=1, *, lr=0.1, steps=150, draws=300, seed=0):
     ax_curve.set(xlim=(0, steps), ylim=(1e-10, 1e2))
     ax_curve.grid(alpha=0.3)
     label_axes(ax_curve, "step $t$", r"excess loss $L(w_t) - L(w^*)$ on all data", f"SGD with η = {lr:g}")
-    ax_curve.legend(loc="lower left", fontsize=8)
+    legend_outside(ax_curve, side="below", ncol=2)
     label = ax_curve.text(0.97, 0.97, "", transform=ax_curve.transAxes, va="top", ha="right",
                           family="monospace", fontsize=9, bbox=_BOX)
 

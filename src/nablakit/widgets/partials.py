@@ -16,7 +16,7 @@ from nablakit.calculus import partial_difference_quotient
 from nablakit.landscape import eval_xy
 from nablakit.numdiff import central_difference, numerical_gradient
 from nablakit.plotting import CMAP, PALETTE
-from nablakit.widgets._base import live_figure, new_figure, slider
+from nablakit.widgets._base import legend_outside, live_figure, new_figure, slider
 
 __all__ = [
     "slice_explorer",
@@ -103,7 +103,7 @@ def slice_explorer(f, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), x0=1.0, y0=1.0, n=8
                        bbox={"facecolor": "white", "edgecolor": "0.7"})
         ax.set(xlim=(grid[0], grid[-1]), ylim=zlim, xlabel=f"${var}$", ylabel="$f$")
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", fontsize="small")
+        legend_outside(ax, side="below", ncol=2, fontsize="small")
         return curve, tangent, dot, text
 
     slice_x, tangent_x, dot_x, text_x = slice_panel(ax_x, xs, cx, "$x \\mapsto f(x, y_0)$", "x")
@@ -213,7 +213,7 @@ def secant_explorer(f, *, x0=1.0, y0=1.0, axis="x", h=1.0, h_min=1e-3, h_max=1.0
     ax.set(xlim=(ts[0], ts[-1]), ylim=(gs.min() - 0.1 * span, gs.max() + 0.1 * span),
            xlabel=f"${axis}$", ylabel="$f$", title=f"Secant → tangent: ∂f/∂{axis} at ({x0:g}, {y0:g})")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    legend_outside(ax, side="below", ncol=2, fontsize="small")
 
     h_slider = slider(widgets.FloatLogSlider, "step h", value=h, base=10, min=np.log10(h_min), max=np.log10(h_max),
                       step=0.05, readout_format=".4f")

@@ -14,7 +14,7 @@ import numpy as np
 from nablakit import training as tr
 from nablakit._validate import as_float_array, check_positive
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import decade_ticks, live_figure, new_figure, slider, static_figure
+from nablakit.widgets._base import decade_ticks, legend_outside, live_figure, new_figure, slider, static_figure
 
 __all__ = ["clipping_explorer", "natural_gradient_paths", "NATURAL_LRS", "checkpoint_growth_figure",
            "float16_error_figure"]
@@ -87,7 +87,7 @@ def clipping_explorer(g=(4.0, 1.0), c=1.5, c_max=5.0):
                     bbox={"facecolor": "white", "edgecolor": "0.7"})
     ax.set(xlim=(-0.3, lim), ylim=(-0.3, lim), aspect="equal", xlabel="$g_1$", ylabel="$g_2$",
            title="Norm clipping shrinks, value clipping turns")
-    ax.legend(loc="center right", fontsize=8)
+    legend_outside(ax, side="below", ncol=2)
     ax.grid(alpha=0.3)
 
     ax_angle.plot(cs, value_angles, color=PALETTE["vermillion"], lw=2, label="clipped by value")
@@ -96,7 +96,7 @@ def clipping_explorer(g=(4.0, 1.0), c=1.5, c_max=5.0):
     (marker_norm,) = ax_angle.plot([], [], "s", color=PALETTE["blue"], ms=7)
     ax_angle.set(xlabel="threshold $c$", ylabel="angle to $g$ (degrees)", xlim=(0, c_max),
                  ylim=(-2, max(50.0, 1.1 * value_angles.max())), title="How far the direction turns")
-    ax_angle.legend(loc="upper right", fontsize=8)
+    legend_outside(ax_angle, side="below", ncol=2)
     ax_angle.grid(alpha=0.3)
 
     c_slider = slider(widgets.FloatSlider, "threshold c", value=c, min=step, max=float(cs[-1]), step=step,
@@ -191,7 +191,7 @@ def natural_gradient_paths(data, theta0=(-1.0, 2.0), lr=0.1, steps=300, shown=80
                     bbox={"facecolor": "white", "edgecolor": "0.7"})
     ax.set(xlim=(lo_mu, hi_mu), ylim=(0, hi_sigma), xlabel=r"mean $\mu$", ylabel=r"standard deviation $\sigma$",
            title="Plain vs natural gradient on a Gaussian")
-    ax.legend(loc="upper right", fontsize=8)
+    legend_outside(ax, side="below", ncol=2)
 
     lr_slider = slider(widgets.SelectionSlider, "step size η", options=list(NATURAL_LRS), value=lr)
 

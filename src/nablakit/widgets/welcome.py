@@ -11,7 +11,7 @@ import numpy as np
 from nablakit._validate import as_float_array
 from nablakit.calculus import tangent_plane
 from nablakit.plotting import PALETTE
-from nablakit.widgets._base import live_figure, new_figure, slider
+from nablakit.widgets._base import legend_outside, live_figure, new_figure, slider
 
 __all__ = ["PACKAGES", "environment_versions", "missing_packages", "parabola_tangent", "tangent_teaser"]
 
@@ -120,7 +120,7 @@ def tangent_teaser(x0=1.0):
     if not -2.0 <= x0 <= 2.0:
         raise ValueError(f"x0 must lie in [-2, 2]; got {x0}")
     xs = np.linspace(-2.5, 2.5, 201)
-    fig, ax = new_figure(figsize=(6, 4))
+    fig, ax = new_figure(figsize=(6, 4), layout="constrained")
     ax.plot(xs, xs**2, color=PALETTE["blue"], lw=2, label="$y = x^2$")
     (tangent,) = ax.plot(xs, parabola_tangent(x0, xs), color=PALETTE["vermillion"], lw=1.5, ls="--",
                          label="tangent line")
@@ -130,7 +130,7 @@ def tangent_teaser(x0=1.0):
     ax.set(xlim=(-2.5, 2.5), ylim=(-2, 6.5), xlabel="$x$", ylabel="$y$",
            title="A live slider: the tangent to $y = x^2$")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right")
+    legend_outside(ax, side="below", ncol=2, fontsize=9)
 
     x_slider = slider(widgets.FloatSlider, "point x₀", value=x0, min=-2.0, max=2.0, step=0.1,
                       readout_format=".1f")
