@@ -208,11 +208,13 @@ def test_value_class_size_and_short_backward_rules():
 def test_summary_states_the_agreement_the_chapter_measures(ns):
     neuron = gradcheck.relative_error(ns["grad_backprop"], ns["grad_fd"])
     wide = gradcheck.relative_error(ns["grad_reverse"], ns["grad_counted"])
-    assert wide > 1e-10 > neuron                       # "better than 1e-10" was false for `wide`
-    assert f"{neuron:.0e}" == "1e-12" and f"{wide:.0e}" == "3e-10"
+    assert 1e-10 > neuron and f"{neuron:.0e}" == "1e-12"   # "about 1e-12": truncation, h**2 scaled
+    assert 5e-11 < wide < 1e-9                                # "a few times 1e-10" (3.3e-10 here):
+    coarse = gradcheck.relative_error(ns["grad_reverse"], numdiff.numerical_gradient(ns["wide"], ns["point"], h=1e-3))
+    assert coarse * (1e-5 / 1e-3) ** 2 < wide / 3             # truncation (h**2) is a small part: round-off leads
     summary = next(c.source for c in nbformat.read(CHAPTER, as_version=4).cells if c.source.startswith("## Summary"))
     assert "better than $10^{-10}$" not in summary
-    assert "$10^{-12}$ for the neuron" in summary and "$3 \\cdot 10^{-10}$ for `wide`" in summary
+    assert "about $10^{-12}$ for the neuron, a few times $10^{-10}$\n  for `wide`" in summary
 
 
 def _cell_after(marker):
