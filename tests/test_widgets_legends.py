@@ -123,3 +123,24 @@ def test_the_check_sees_a_line_crossing_a_legend():
     assert clashes(app) == ["Line2D 'moving' over the legend of 't'"]
     line.set_ydata([5.0, 5.0])  # outside the axes: clipped away, so nothing is drawn over the legend
     assert clashes(app) == []
+
+
+def test_every_live_figure_of_the_package_is_swept():
+    """Each factory in ``nablakit.widgets`` that returns a ``live_figure`` is in ``LIVE_WIDGETS``."""
+    import ast
+    import importlib
+    import inspect
+    import pkgutil
+
+    import nablakit.widgets as package
+
+    factories = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
+            continue
+        tree = ast.parse(inspect.getsource(importlib.import_module(f"nablakit.widgets.{info.name}")))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and any(
+                    isinstance(n, ast.Call) and getattr(n.func, "id", None) == "live_figure" for n in ast.walk(node)):
+                factories.add(node.name)
+    assert factories == {name.split("[")[0] for _, name, _, _ in LIVE_WIDGETS}
