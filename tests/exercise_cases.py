@@ -552,6 +552,33 @@ def _ex11_backward(dz="(p - y) / m", mask="relu_grad(a)", dW1="X.T @ da", db1="d
     return _EX11_BACKWARD.format(dz=dz, mask=mask, dW1=dW1, db1=db1)
 
 
+_EX11_GRADIENT_CHECK = """
+    def gradient_check(params, X, y, forward_fn, loss_fn, backward_fn):
+        keys = {keys}
+        analytic = backward_fn(params, forward_fn(params, X)[1], y)
+        ga, gn = [], []
+        for key in keys:
+            value = np.array(params[key], dtype=float)
+            grad = np.zeros_like(value)
+            for idx in np.ndindex(value.shape):
+                step = np.zeros_like(value)
+                step[idx] = 1e-5
+                grad[idx] = (loss_fn(dict(params, **{{key: value + step}}), X, y)
+                             - loss_fn(dict(params, **{{key: value - step}}), X, y)) / 2e-5
+            ga.append(np.ravel(np.asarray(analytic[key], dtype=float)))
+            gn.append(np.ravel(grad))
+        ga, gn = np.concatenate(ga), np.concatenate(gn)
+        return float(np.linalg.norm(ga - gn) / {scale})
+
+
+    grad_check_error = gradient_check(params_check, X_check, y_check, forward, loss, backward)
+"""
+
+
+def _ex11_gradient_check(keys="list(params)", scale="max(np.linalg.norm(ga) + np.linalg.norm(gn), 1e-12)"):
+    return _EX11_GRADIENT_CHECK.format(keys=keys, scale=scale)
+
+
 CASES["ex11-backpropagation"] = {
     "wrong": [
         {
@@ -567,12 +594,19 @@ CASES["ex11-backpropagation"] = {
         {
             "misconception": "the mean's 1/m forgotten",
             "part": "ex11-c-output-layer",
+            "also_fails": ["ex11-c-hidden-layer"],   # one slip at the logits: all four gradients of (c) are off
             "answers": {"ex11-c-answer": _ex11_backward(dz="p - y")},
         },
         {
             "misconception": "sign of p - y flipped",
             "part": "ex11-c-output-layer",
+            "also_fails": ["ex11-c-hidden-layer"],
             "answers": {"ex11-c-answer": _ex11_backward(dz="(y - p) / m")},
+        },
+        {
+            "misconception": "bias gradient averaged over the batch (mean) instead of summed",
+            "part": "ex11-c-hidden-layer",
+            "answers": {"ex11-c-answer": _ex11_backward(db1="da.mean(axis=0)")},
         },
         {
             "misconception": "the ReLU mask taken from the wrong quantity",
@@ -595,6 +629,41 @@ CASES["ex11-backpropagation"] = {
                     z, _ = forward(params, X)
                     return float(np.sum(np.logaddexp(0.0, z) - y * z))
             """},
+        },
+        {
+            "misconception": "sign of the label term flipped",
+            "part": "ex11-b-loss",
+            "answers": {"ex11-b-loss-answer": """
+                def loss(params, X, y):
+                    z, _ = forward(params, X)
+                    return float(np.mean(np.logaddexp(0.0, z) + y * z))
+            """},
+        },
+        {
+            "misconception": "(1 - y) in place of y",
+            "part": "ex11-b-loss",
+            "answers": {"ex11-b-loss-answer": """
+                def loss(params, X, y):
+                    z, _ = forward(params, X)
+                    p = 0.5 * (1.0 + np.tanh(0.5 * z))
+                    return float(np.mean(-(1 - y) * np.log(p) - y * np.log(1 - p)))
+            """},
+        },
+        {
+            "misconception": "not every parameter block is checked",
+            "part": "ex11-d-gradient-check",
+            "answers": {"ex11-d-answer": _ex11_gradient_check(keys='["W2"]')},
+        },
+        {
+            "misconception": "absolute error",
+            "part": "ex11-d-gradient-check",
+            "answers": {"ex11-d-answer": _ex11_gradient_check(scale="1.0")},
+        },
+        {
+            "misconception": "gradient_check(params_check, X_check, y_check, forward, loss, backward)",
+            "part": "ex11-d-gradient-check",
+            "answers": {"ex11-d-answer": _ex11_gradient_check().replace(
+                "gradient_check(params_check, X_check, y_check, forward, loss, backward)", "3e-9")},
         },
         {
             "misconception": "exponentiating a large |z| directly",
