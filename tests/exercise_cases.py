@@ -301,6 +301,38 @@ CASES["ex06-gradient-checking"] = {
             """},
         },
         {
+            "misconception": "divided by h instead of 2h",
+            "part": "ex06-a-numerical-gradient",
+            "answers": {"ex06-a-answer": """
+                def numerical_gradient(f, x, h=1e-5):
+                    x = np.array(x, dtype=float)
+                    grad = np.zeros_like(x)
+                    for idx in np.ndindex(x.shape):
+                        step = np.zeros_like(x)
+                        step[idx] = h
+                        grad[idx] = (f(x + step) - f(x - step)) / h
+                    return grad
+            """},
+        },
+        {
+            "misconception": "instead of the sum of the two norms",
+            "part": "ex06-b-relative-error",
+            "answers": {"ex06-b-relative-error-answer": """
+                def relative_error(a, b):
+                    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+                    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-12))
+            """},
+        },
+        {
+            "misconception": "sum over the samples instead of the mean",
+            "part": "ex06-d-loss",
+            "answers": {"ex06-d-loss-answer": """
+                def logistic_loss(w, X, y):
+                    z = X @ w
+                    return float(np.sum(np.logaddexp(0.0, z) - y * z))
+            """},
+        },
+        {
             "misconception": "missing 1/m (sum over the samples instead of the mean)",
             "part": "ex06-d-grad",
             "answers": {"ex06-d-grad-answer": """
