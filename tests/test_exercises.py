@@ -173,3 +173,60 @@ def test_trial_submission_loses_its_part_only(name, kind, case):
         assert "nablakit" in str(error)
     graded = [nbgrader_meta(c)["grade_id"] for c in graded_cells(name)]
     assert any(outcome[gid] is None for gid in graded), "the other parts should still earn their points"
+    if kind == "wrong":
+        # No mistake paid twice: every other cell still passes, unless the case names it (a cell that grades
+        # the same answer from another side).
+        allowed = {case["part"], *case.get("also_fails", ())}
+        paid_twice = {gid: str(outcome[gid])[:160] for gid in graded if gid not in allowed and outcome[gid] is not None}
+        assert not paid_twice, f"{case['misconception']!r} also costs {paid_twice}"
+
+
+def part_of(grade_id):
+    """The part letter of a grade_id: "ex06-a-in-place" -> "a"."""
+    return grade_id.split("-")[1]
+
+
+def non_answer(source):
+    """The answer cell ``source`` with every name it defines bound to a non-answer.
+
+    Functions keep their names but return the string 'an answer'; variables
+    become that string. A graded cell must not pass on such a submission.
+    """
+    import ast
+
+    lines = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef):
+            lines.append(f"def {node.name}(*args, **kwargs):\n    return 'an answer'")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        lines.append(f"{name.id} = 'an answer'")
+    return "\n".join(lines) or "pass"
+
+
+def answer_cells(name):
+    return {nbgrader_meta(c)["grade_id"]: c.source for c in load(name).cells
+            if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_point_without_an_answer(name):
+    """Each part's answers replaced by non-answers ('an answer' for every name): each of its graded cells fails."""
+    answers = answer_cells(name)
+    graded = [nbgrader_meta(c)["grade_id"] for c in graded_cells(name)]
+    earned = {}
+    for part in sorted({part_of(gid) for gid in graded}):
+        mine = {gid: non_answer(src) for gid, src in answers.items() if part_of(gid) == part}
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, outcome = run(name, mine)
+        earned.update({gid: "passed" for gid in graded if part_of(gid) == part and outcome[gid] is None})
+    assert not earned, f"graded cells that a non-answer passes: {sorted(earned)}"
+
+
+def test_non_answer_keeps_names_and_drops_the_work():
+    source = "def f(x, h=1):\n    return x\n\nbest_h, k = 1.0, 2\nimport numpy as np\n"
+    assert non_answer(source) == "def f(*args, **kwargs):\n    return 'an answer'\nbest_h = 'an answer'\nk = 'an answer'"
