@@ -36,6 +36,38 @@ CASES["ex01-partial-derivatives"] = {
             """},
         },
         {
+            "misconception": "sign error in the derivative of -e^(bxz)",
+            "part": "ex01-a-df-dz",
+            "answers": {"ex01-a-answer": """
+                def df_dx(x, y, z):
+                    return 3 * a * x**2 * y**2 - b * z * np.exp(b * x * z)
+
+
+                def df_dy(x, y, z):
+                    return 2 * a * x**3 * y + 2 * y / (y**2 + z**2)
+
+
+                def df_dz(x, y, z):
+                    return b * x * np.exp(b * x * z) + 2 * z / (y**2 + z**2)
+            """},
+        },
+        {
+            "misconception": "missing chain-rule factor b*z",
+            "part": "ex01-a-df-dx",
+            "answers": {"ex01-a-answer": """
+                def df_dx(x, y, z):
+                    return 3 * a * x**2 * y**2 - np.exp(b * x * z)
+
+
+                def df_dy(x, y, z):
+                    return 2 * a * x**3 * y + 2 * y / (y**2 + z**2)
+
+
+                def df_dz(x, y, z):
+                    return -b * x * np.exp(b * x * z) + 2 * z / (y**2 + z**2)
+            """},
+        },
+        {
             "misconception": "missing the saddle point",
             "part": "ex01-d-critical-points",
             "answers": {"ex01-d-points-answer": "critical_points_L = [(1.0, 1.0), (-1.0, 1.0)]"},
@@ -472,6 +504,29 @@ CASES["ex09-clipping-accumulation"] = {
                         norm = np.linalg.norm(g)
                         clipped.append(g * max_norm / norm if norm > max_norm else g)
                     return clipped, total
+            """},
+        },
+        {
+            "misconception": "total_norm measured after clipping instead of before",
+            "part": "ex09-a-clip-large",
+            "answers": {"ex09-a-answer": """
+                def clip_by_global_norm(grads, max_norm):
+                    arrays = [np.asarray(g, dtype=float) for g in grads]
+                    total = float(np.sqrt(sum(np.sum(g * g) for g in arrays)))
+                    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+                    return [g * scale for g in arrays], total * scale
+            """},
+        },
+        {
+            "misconception": "the arrays' own norms added up instead of one norm over all entries",
+            "part": "ex09-a-clip-large",
+            "also_fails": ["ex09-a-clip-small"],   # the same total_norm, checked below the threshold too
+            "answers": {"ex09-a-answer": """
+                def clip_by_global_norm(grads, max_norm):
+                    arrays = [np.asarray(g, dtype=float) for g in grads]
+                    total = float(sum(np.linalg.norm(g) for g in arrays))
+                    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+                    return [g * scale for g in arrays], total
             """},
         },
         {
