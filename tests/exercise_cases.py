@@ -118,6 +118,14 @@ CASES["ex02-gradient-geometry"] = {
             """},
         },
         {
+            "misconception": "the xy coefficient put in one off-diagonal entry",
+            "part": "ex02-d-matrix",
+            "answers": {"ex02-d-answer": """
+                Q = np.array([[alpha, beta], [0.0, gamma]])
+                Q_eigenvalues = np.linalg.eigvals(Q)
+            """},
+        },
+        {
             "misconception": "points on the circle x^2 + y^2 = c",
             "part": "ex02-c-level-curve",
             "answers": {"ex02-c-curve-answer": """
@@ -163,6 +171,14 @@ CASES["ex03-directional-derivatives"] = {
             "answers": {"ex03-d-values-answer": """
                 D_along_34 = float(grad_f_at_a @ np.array([3.0, 4.0]))
                 D_along_11 = float(grad_f_at_a @ np.array([1.0, 1.0]))
+            """},
+        },
+        {
+            "misconception": "sign error (d/dx cos x = -sin x)",
+            "part": "ex03-a-gradient",
+            "answers": {"ex03-a-answer": """
+                x_a, y_a = a
+                grad_f_at_a = np.array([y_a * np.cos(x_a * y_a) + np.sin(x_a), x_a * np.cos(x_a * y_a)])
             """},
         },
         {
@@ -408,6 +424,16 @@ CASES["ex07-softmax-gradient"] = {
             """},
         },
         {
+            "misconception": "not normalised (the exponentials are not divided by their sum)",
+            "part": "ex07-a-softmax",
+            "also_fails": ["ex07-a-jacobian"],   # softmax_jacobian is built on softmax in the same part
+            "answers": {"ex07-a-softmax-answer": """
+                def softmax(z):
+                    z = np.asarray(z, dtype=float)
+                    return np.exp(z - np.max(z))
+            """},
+        },
+        {
             "misconception": "exponentiating large logits directly (overflow)",
             "part": "ex07-a-softmax",
             "answers": {"ex07-a-softmax-answer": """
@@ -448,6 +474,14 @@ CASES["ex08-natural-gradient"] = {
             "answers": {"ex08-c-answer": """
                 def natural_gradient(data, mu, sigma):
                     return np.linalg.solve(fisher_information(sigma), loglik_grad(data, mu, sigma))
+            """},
+        },
+        {
+            "misconception": "the factor 2 of the sigma entry missing",
+            "part": "ex08-b-fisher",
+            "answers": {"ex08-b-answer": """
+                def fisher_information(sigma):
+                    return np.diag([1 / sigma**2, 1 / sigma**2])
             """},
         },
         {
@@ -535,6 +569,11 @@ CASES["ex09-clipping-accumulation"] = {
             "answers": {"ex09-b-cosine-answer": "cosine_after_value_clip = 1.0"},
         },
         {
+            "misconception": "the dot product not divided by the two norms",
+            "part": "ex09-b-cosine",
+            "answers": {"ex09-b-cosine-answer": "cosine_after_value_clip = float(np.dot(g_b, clip_by_value(g_b, c_b)))"},
+        },
+        {
             "misconception": "equal-weight averaging of unequal micro-batches",
             "part": "ex09-c-unequal-batches",
             "answers": {"ex09-c-answer": """
@@ -586,6 +625,19 @@ CASES["ex10-loss-landscape"] = {
                     if np.all(d > 0):
                         return "minimum"
                     if np.all(d < 0):
+                        return "maximum"
+                    return "saddle"
+            """},
+        },
+        {
+            "misconception": "a zero eigenvalue counted as negative",
+            "part": "ex10-a-classify",
+            "answers": {"ex10-a-classify-answer": """
+                def classify_critical_point(H):
+                    ev = np.linalg.eigvalsh(np.asarray(H, dtype=float))
+                    if np.all(ev > 1e-8):
+                        return "minimum"
+                    if np.all(ev < -1e-8):
                         return "maximum"
                     return "saddle"
             """},
