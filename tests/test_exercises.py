@@ -230,3 +230,21 @@ def test_no_point_without_an_answer(name):
 def test_non_answer_keeps_names_and_drops_the_work():
     source = "def f(x, h=1):\n    return x\n\nbest_h, k = 1.0, 2\nimport numpy as np\n"
     assert non_answer(source) == "def f(*args, **kwargs):\n    return 'an answer'\nbest_h = 'an answer'\nk = 'an answer'"
+
+
+def test_a_copied_gradient_does_not_carry_the_parts_built_on_it():
+    """ex03 grades (b) and (d) on the student's own grad_f_at_a, but not on one copied from another variant."""
+    import variant_runner
+
+    name = "ex03-directional-derivatives"
+    student = variant_runner.student_for_variant(name, 7)
+    copied = {"ex03-a-answer": "grad_f_at_a = np.array([-1.0, 0.0])",   # the reference variant's answer, typed in
+              "ex03-b-answer": "u_max, u_min = np.array([-1.0, 0.0]), np.array([1.0, 0.0])\nD_max, D_min = 1.0, -1.0"}
+    scores, errors, variant, _ = variant_runner.run(name, student, copied)
+    assert not variant.is_reference
+    for gid in ("ex03-a-gradient", "ex03-b-directions", "ex03-b-values"):
+        assert scores[gid] == 0 and "do not fit this variant" in errors[gid], (gid, errors.get(gid))
+    # A wrong gradient of one's own carries them: the same slip is not paid twice.
+    own = {"ex03-a-answer": "x_a, y_a = a\ngrad_f_at_a = np.array([y_a * np.cos(x_a * y_a) + np.sin(x_a), x_a * np.cos(x_a * y_a)])"}
+    scores, errors, _, _ = variant_runner.run(name, student, own)
+    assert scores["ex03-a-gradient"] == 0 and scores["ex03-b-directions"] > 0 and scores["ex03-d-values"] > 0, errors
