@@ -8,7 +8,10 @@ replaced (by ``grade_id``) and checks how the autograder treats them:
     At least two cases, one per misconception the exercise card names. Each
     is ``{"misconception": text, "part": grade_id, "answers": {...}}``: the
     submission must score strictly between 0 and full marks, the test cell
-    ``part`` must earn 0, and ``text`` must appear in the feedback.
+    ``part`` must earn 0, and ``text`` must appear in the feedback. Every
+    other graded cell must keep its points (no mistake paid twice) unless
+    the case lists it in ``"also_fails"`` (a cell that grades the same
+    answer, e.g. all four gradients of one backward pass).
 ``hardcoded``
     ``{"part": grade_id, "answers": {...}}``: right numbers typed in for the
     visible check points only. The visible checks pass, a hidden check fails,
@@ -19,6 +22,58 @@ replaced (by ``grade_id``) and checks how the autograder treats them:
 
 To add an exercise, add its entry here; the pipeline test picks the folder
 up by itself and fails until the entry exists.
+
+Typical slips and whether the feedback names them ("case": a wrong entry
+below proves it through nbgrader; "named": recognised by the checks, shown
+in-process only; "no": the feedback says what was expected but names no
+mistake). Sources: the seeds' table of common mistakes, the chapters'
+warnings, the exercise cards.
+
+======  ==========================================================  =====
+ex      slip                                                        named
+======  ==========================================================  =====
+01 (a)  dropped minus sign in d/dz of -e^(bxz)                      case
+01 (a)  missing inner factor b*z (or b*x) of e^(bxz)                case
+01 (a)  missing inner factor 2y (or 2z) of ln(y^2 + z^2)            named
+01 (b)  components in another order                                 named
+01 (c)  differentiated in one variable only                         case
+01 (d)  missing chain-rule factor 2*w1; the saddle left out         case
+02      not normalised; descent for ascent; cross term xy dropped   case, named
+02 (c)  a circle for the ellipse; the gradient for the tangent      case, named
+02 (d)  xy coefficient in one entry of Q; eigenvalues of 2Q         case, named
+03      sign of d/dx cos x; u_max, u_min swapped; only one zero dir case, named
+03 (d)  a non-unit u accepted; v used without normalising           case
+04      2Ax for a non-symmetric A; one cross term only              case, named
+04      missing 1/m or 2, sign; an explicit inverse                 case, named
+05      missing 1/m; missing 2; sign; initial loss left out         case
+05      stepping uphill; closed form copied for GD; slow=divergent  named
+06 (a)  forward differences; x changed in place; h for 2h           case
+06 (b)  absolute error; one norm (or the larger) in the denominator case
+06 (b)  squared norms; elementwise errors; no floor for 0/0         named
+06 (d)  loss summed; gradient missing 1/m; sign; overflow           case, named
+07      -pp^T missing; sign of p - y; overflow; softmax unnormalised case
+07 (a)  off-diagonal entries missing                                named
+07 (d)  norm of the probabilities instead of the gradient           no
+08      plain for natural gradient; per-observation Fisher; swapped case
+08 (b)  Fisher's factor 2 missing; inverse; in (mu, sigma^2)        case, named
+08 (a)  derivative in sigma^2; average for sum                      named
+08 (a)  sigma^2 for sigma^3 in d/d sigma                            no
+09 (a)  value clipping; per-array norms; norms added; total after   case
+09 (a)  square root missing; scale inverted; always rescaled; 0/0   named
+09 (b)  cosine taken as 1; dot product for the cosine               case
+09 (c)  equal-weight micro-batch means; means added; last dropped   case, named
+10      sign of det, trace or diagonal only; zero eigenvalue=saddle case
+10      1/lambda_max, 2/lambda_min, coefficient for eigenvalue      case, named
+10 (d)  every sigmoid factor at the input x; wrong end; Frobenius   case, named
+11      missing transpose; bias not summed; 1/m; sign; ReLU mask    case
+11      relu'(0) = 1; loss summed; overflow; flipped label; (1 - y) case
+11      bias gradient averaged (mean) instead of summed             case
+11 (d)  only some blocks checked; absolute error; a typed number    case
+======  ==========================================================  =====
+
+About 80 slips in these rows, two not named (ex07 (d), ex08 (a) sigma^2):
+over 95 %. Recognising those two would need the formula in the visible
+check.
 """
 
 CASES = {}
