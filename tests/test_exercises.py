@@ -71,8 +71,12 @@ def run(name, answers=None):
         if answers and gid in answers:
             source = textwrap.dedent(answers[gid]).strip("\n")
         try:
-            exec(compile(source, f"<{gid}>", "exec"), namespace)
-            outcome[gid] = None
+            # nbgrader scores a graded cell that writes to stderr (a warning) as failed, so a warning counts here too.
+            with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+                warnings.simplefilter("always")
+                exec(compile(source, f"<{gid}>", "exec"), namespace)
+            graded = meta.get("grade") and not meta.get("solution")
+            outcome[gid] = AssertionError(f"{gid} emitted a warning: {caught[0].message}") if graded and caught else None
         except Exception as exc:  # noqa: BLE001 - recorded and asserted on
             outcome[gid] = exc
     plt.close("all")
@@ -160,9 +164,7 @@ def test_every_exercise_has_its_cases(name):
 
 @pytest.mark.parametrize("name, kind, case", list(case_list()))
 def test_trial_submission_loses_its_part_only(name, kind, case):
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a wrong answer may overflow; the checks still see it
-        _, outcome = run(name, case["answers"])
+    _, outcome = run(name, case["answers"])   # a warning in a graded cell fails it, as under nbgrader
     error = outcome[case["part"]]
     assert isinstance(error, AssertionError), f"{case['part']} should fail with an AssertionError; got {error!r}"
     if kind == "wrong":
