@@ -53,11 +53,11 @@ ex      slip                                                        named
 06 (d)  loss summed; gradient missing 1/m; sign; overflow           case, named
 07      -pp^T missing; sign of p - y; overflow; softmax unnormalised case
 07 (a)  off-diagonal entries missing                                named
-07 (d)  norm of the probabilities instead of the gradient           no
+07 (d)  norm of the probabilities instead of the gradient           case
 08      plain for natural gradient; per-observation Fisher; swapped case
 08 (b)  Fisher's factor 2 missing; inverse; in (mu, sigma^2)        case, named
 08 (a)  derivative in sigma^2; average for sum                      named
-08 (a)  sigma^2 for sigma^3 in d/d sigma                            no
+08 (a)  sigma^2 for sigma^3 in d/d sigma                            case
 09 (a)  value clipping; per-array norms; norms added; total after   case
 09 (a)  square root missing; scale inverted; always rescaled; 0/0   named
 09 (b)  cosine taken as 1; dot product for the cosine               case
@@ -71,9 +71,8 @@ ex      slip                                                        named
 11 (d)  only some blocks checked; absolute error; a typed number    case
 ======  ==========================================================  =====
 
-About 80 slips in these rows, two not named (ex07 (d), ex08 (a) sigma^2):
-over 95 %. Recognising those two would need the formula in the visible
-check.
+About 80 slips in these rows, all named. A slip outside the table gets the
+message of its check (what was expected, what was received) without a name.
 """
 
 CASES = {}
@@ -489,6 +488,14 @@ CASES["ex07-softmax-gradient"] = {
             """},
         },
         {
+            "misconception": "the norm of the probabilities p instead of the gradient p - y",
+            "part": "ex07-d-norms",
+            "answers": {"ex07-d-answer": """
+                grad_norm_confident_correct = float(np.linalg.norm(softmax(z_confident_correct)))
+                grad_norm_confident_wrong = float(np.linalg.norm(softmax(z_confident_wrong)))
+            """},
+        },
+        {
             "misconception": "exponentiating large logits directly (overflow)",
             "part": "ex07-a-softmax",
             "answers": {"ex07-a-softmax-answer": """
@@ -537,6 +544,15 @@ CASES["ex08-natural-gradient"] = {
             "answers": {"ex08-b-answer": """
                 def fisher_information(sigma):
                     return np.diag([1 / sigma**2, 1 / sigma**2])
+            """},
+        },
+        {
+            "misconception": "divided by sigma^2 instead of sigma^3",
+            "part": "ex08-a-loglik-grad",
+            "answers": {"ex08-a-answer": """
+                def loglik_grad(data, mu, sigma):
+                    r = np.asarray(data, dtype=float) - mu
+                    return np.array([np.sum(r) / sigma**2, -r.size / sigma + np.sum(r**2) / sigma**2])
             """},
         },
         {
