@@ -8,7 +8,10 @@ replaced (by ``grade_id``) and checks how the autograder treats them:
     At least two cases, one per misconception the exercise card names. Each
     is ``{"misconception": text, "part": grade_id, "answers": {...}}``: the
     submission must score strictly between 0 and full marks, the test cell
-    ``part`` must earn 0, and ``text`` must appear in the feedback.
+    ``part`` must earn 0, and ``text`` must appear in the feedback. Every
+    other graded cell must keep its points (no mistake paid twice) unless
+    the case lists it in ``"also_fails"`` (a cell that grades the same
+    answer, e.g. all four gradients of one backward pass).
 ``hardcoded``
     ``{"part": grade_id, "answers": {...}}``: right numbers typed in for the
     visible check points only. The visible checks pass, a hidden check fails,
@@ -19,6 +22,57 @@ replaced (by ``grade_id``) and checks how the autograder treats them:
 
 To add an exercise, add its entry here; the pipeline test picks the folder
 up by itself and fails until the entry exists.
+
+Typical slips and whether the feedback names them ("case": a wrong entry
+below proves it through nbgrader; "named": recognised by the checks, shown
+in-process only; "no": the feedback says what was expected but names no
+mistake). Sources: the seeds' table of common mistakes, the chapters'
+warnings, the exercise cards.
+
+======  ==========================================================  =====
+ex      slip                                                        named
+======  ==========================================================  =====
+01 (a)  dropped minus sign in d/dz of -e^(bxz)                      case
+01 (a)  missing inner factor b*z (or b*x) of e^(bxz)                case
+01 (a)  missing inner factor 2y (or 2z) of ln(y^2 + z^2)            named
+01 (b)  components in another order                                 named
+01 (c)  differentiated in one variable only                         case
+01 (d)  missing chain-rule factor 2*w1; the saddle left out         case
+02      not normalised; descent for ascent; cross term xy dropped   case, named
+02 (c)  a circle for the ellipse; the gradient for the tangent      case, named
+02 (d)  xy coefficient in one entry of Q; eigenvalues of 2Q         case, named
+03      sign of d/dx cos x; u_max, u_min swapped; only one zero dir case, named
+03 (d)  a non-unit u accepted; v used without normalising           case
+04      2Ax for a non-symmetric A; one cross term only              case, named
+04      missing 1/m or 2, sign; an explicit inverse                 case, named
+05      missing 1/m; missing 2; sign; initial loss left out         case
+05      stepping uphill; closed form copied for GD; slow=divergent  named
+06 (a)  forward differences; x changed in place; h for 2h           case
+06 (b)  absolute error; one norm (or the larger) in the denominator case
+06 (b)  squared norms; elementwise errors; no floor for 0/0         named
+06 (d)  loss summed; gradient missing 1/m; sign; overflow           case, named
+07      -pp^T missing; sign of p - y; overflow; softmax unnormalised case
+07 (a)  off-diagonal entries missing                                named
+07 (d)  norm of the probabilities instead of the gradient           case
+08      plain for natural gradient; per-observation Fisher; swapped case
+08 (b)  Fisher's factor 2 missing; inverse; in (mu, sigma^2)        case, named
+08 (a)  derivative in sigma^2; average for sum                      named
+08 (a)  sigma^2 for sigma^3 in d/d sigma                            case
+09 (a)  value clipping; per-array norms; norms added; total after   case
+09 (a)  square root missing; scale inverted; always rescaled; 0/0   named
+09 (b)  cosine taken as 1; dot product for the cosine               case
+09 (c)  equal-weight micro-batch means; means added; last dropped   case, named
+10      sign of det, trace or diagonal only; zero eigenvalue=saddle case
+10      1/lambda_max, 2/lambda_min, coefficient for eigenvalue      case, named
+10 (d)  every sigmoid factor at the input x; wrong end; Frobenius   case, named
+11      missing transpose; bias not summed; 1/m; sign; ReLU mask    case
+11      relu'(0) = 1; loss summed; overflow; flipped label; (1 - y) case
+11      bias gradient averaged (mean) instead of summed             case
+11 (d)  only some blocks checked; absolute error; a typed number    case
+======  ==========================================================  =====
+
+About 80 slips in these rows, all named. A slip outside the table gets the
+message of its check (what was expected, what was received) without a name.
 """
 
 CASES = {}
@@ -33,6 +87,38 @@ CASES["ex01-partial-derivatives"] = {
                     w1, w2 = w
                     inner = w1**2 - w2
                     return np.array([2 * inner, -2 * inner + 2 * (w2 - 1)])
+            """},
+        },
+        {
+            "misconception": "sign error in the derivative of -e^(bxz)",
+            "part": "ex01-a-df-dz",
+            "answers": {"ex01-a-answer": """
+                def df_dx(x, y, z):
+                    return 3 * a * x**2 * y**2 - b * z * np.exp(b * x * z)
+
+
+                def df_dy(x, y, z):
+                    return 2 * a * x**3 * y + 2 * y / (y**2 + z**2)
+
+
+                def df_dz(x, y, z):
+                    return b * x * np.exp(b * x * z) + 2 * z / (y**2 + z**2)
+            """},
+        },
+        {
+            "misconception": "missing chain-rule factor b*z",
+            "part": "ex01-a-df-dx",
+            "answers": {"ex01-a-answer": """
+                def df_dx(x, y, z):
+                    return 3 * a * x**2 * y**2 - np.exp(b * x * z)
+
+
+                def df_dy(x, y, z):
+                    return 2 * a * x**3 * y + 2 * y / (y**2 + z**2)
+
+
+                def df_dz(x, y, z):
+                    return -b * x * np.exp(b * x * z) + 2 * z / (y**2 + z**2)
             """},
         },
         {
@@ -86,6 +172,14 @@ CASES["ex02-gradient-geometry"] = {
             """},
         },
         {
+            "misconception": "the xy coefficient put in one off-diagonal entry",
+            "part": "ex02-d-matrix",
+            "answers": {"ex02-d-answer": """
+                Q = np.array([[alpha, beta], [0.0, gamma]])
+                Q_eigenvalues = np.linalg.eigvals(Q)
+            """},
+        },
+        {
             "misconception": "points on the circle x^2 + y^2 = c",
             "part": "ex02-c-level-curve",
             "answers": {"ex02-c-curve-answer": """
@@ -131,6 +225,14 @@ CASES["ex03-directional-derivatives"] = {
             "answers": {"ex03-d-values-answer": """
                 D_along_34 = float(grad_f_at_a @ np.array([3.0, 4.0]))
                 D_along_11 = float(grad_f_at_a @ np.array([1.0, 1.0]))
+            """},
+        },
+        {
+            "misconception": "sign error (d/dx cos x = -sin x)",
+            "part": "ex03-a-gradient",
+            "answers": {"ex03-a-answer": """
+                x_a, y_a = a
+                grad_f_at_a = np.array([y_a * np.cos(x_a * y_a) + np.sin(x_a), x_a * np.cos(x_a * y_a)])
             """},
         },
         {
@@ -301,6 +403,38 @@ CASES["ex06-gradient-checking"] = {
             """},
         },
         {
+            "misconception": "divided by h instead of 2h",
+            "part": "ex06-a-numerical-gradient",
+            "answers": {"ex06-a-answer": """
+                def numerical_gradient(f, x, h=1e-5):
+                    x = np.array(x, dtype=float)
+                    grad = np.zeros_like(x)
+                    for idx in np.ndindex(x.shape):
+                        step = np.zeros_like(x)
+                        step[idx] = h
+                        grad[idx] = (f(x + step) - f(x - step)) / h
+                    return grad
+            """},
+        },
+        {
+            "misconception": "instead of the sum of the two norms",
+            "part": "ex06-b-relative-error",
+            "answers": {"ex06-b-relative-error-answer": """
+                def relative_error(a, b):
+                    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+                    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-12))
+            """},
+        },
+        {
+            "misconception": "sum over the samples instead of the mean",
+            "part": "ex06-d-loss",
+            "answers": {"ex06-d-loss-answer": """
+                def logistic_loss(w, X, y):
+                    z = X @ w
+                    return float(np.sum(np.logaddexp(0.0, z) - y * z))
+            """},
+        },
+        {
             "misconception": "missing 1/m (sum over the samples instead of the mean)",
             "part": "ex06-d-grad",
             "answers": {"ex06-d-grad-answer": """
@@ -344,6 +478,24 @@ CASES["ex07-softmax-gradient"] = {
             """},
         },
         {
+            "misconception": "not normalised (the exponentials are not divided by their sum)",
+            "part": "ex07-a-softmax",
+            "also_fails": ["ex07-a-jacobian"],   # softmax_jacobian is built on softmax in the same part
+            "answers": {"ex07-a-softmax-answer": """
+                def softmax(z):
+                    z = np.asarray(z, dtype=float)
+                    return np.exp(z - np.max(z))
+            """},
+        },
+        {
+            "misconception": "the norm of the probabilities p instead of the gradient p - y",
+            "part": "ex07-d-norms",
+            "answers": {"ex07-d-answer": """
+                grad_norm_confident_correct = float(np.linalg.norm(softmax(z_confident_correct)))
+                grad_norm_confident_wrong = float(np.linalg.norm(softmax(z_confident_wrong)))
+            """},
+        },
+        {
             "misconception": "exponentiating large logits directly (overflow)",
             "part": "ex07-a-softmax",
             "answers": {"ex07-a-softmax-answer": """
@@ -384,6 +536,23 @@ CASES["ex08-natural-gradient"] = {
             "answers": {"ex08-c-answer": """
                 def natural_gradient(data, mu, sigma):
                     return np.linalg.solve(fisher_information(sigma), loglik_grad(data, mu, sigma))
+            """},
+        },
+        {
+            "misconception": "the factor 2 of the sigma entry missing",
+            "part": "ex08-b-fisher",
+            "answers": {"ex08-b-answer": """
+                def fisher_information(sigma):
+                    return np.diag([1 / sigma**2, 1 / sigma**2])
+            """},
+        },
+        {
+            "misconception": "divided by sigma^2 instead of sigma^3",
+            "part": "ex08-a-loglik-grad",
+            "answers": {"ex08-a-answer": """
+                def loglik_grad(data, mu, sigma):
+                    r = np.asarray(data, dtype=float) - mu
+                    return np.array([np.sum(r) / sigma**2, -r.size / sigma + np.sum(r**2) / sigma**2])
             """},
         },
         {
@@ -443,9 +612,37 @@ CASES["ex09-clipping-accumulation"] = {
             """},
         },
         {
+            "misconception": "total_norm measured after clipping instead of before",
+            "part": "ex09-a-clip-large",
+            "answers": {"ex09-a-answer": """
+                def clip_by_global_norm(grads, max_norm):
+                    arrays = [np.asarray(g, dtype=float) for g in grads]
+                    total = float(np.sqrt(sum(np.sum(g * g) for g in arrays)))
+                    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+                    return [g * scale for g in arrays], total * scale
+            """},
+        },
+        {
+            "misconception": "the arrays' own norms added up instead of one norm over all entries",
+            "part": "ex09-a-clip-large",
+            "also_fails": ["ex09-a-clip-small"],   # the same total_norm, checked below the threshold too
+            "answers": {"ex09-a-answer": """
+                def clip_by_global_norm(grads, max_norm):
+                    arrays = [np.asarray(g, dtype=float) for g in grads]
+                    total = float(sum(np.linalg.norm(g) for g in arrays))
+                    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+                    return [g * scale for g in arrays], total
+            """},
+        },
+        {
             "misconception": "assuming value clipping keeps the direction",
             "part": "ex09-b-cosine",
             "answers": {"ex09-b-cosine-answer": "cosine_after_value_clip = 1.0"},
+        },
+        {
+            "misconception": "the dot product not divided by the two norms",
+            "part": "ex09-b-cosine",
+            "answers": {"ex09-b-cosine-answer": "cosine_after_value_clip = float(np.dot(g_b, clip_by_value(g_b, c_b)))"},
         },
         {
             "misconception": "equal-weight averaging of unequal micro-batches",
@@ -504,6 +701,19 @@ CASES["ex10-loss-landscape"] = {
             """},
         },
         {
+            "misconception": "a zero eigenvalue counted as negative",
+            "part": "ex10-a-classify",
+            "answers": {"ex10-a-classify-answer": """
+                def classify_critical_point(H):
+                    ev = np.linalg.eigvalsh(np.asarray(H, dtype=float))
+                    if np.all(ev > 1e-8):
+                        return "minimum"
+                    if np.all(ev < -1e-8):
+                        return "maximum"
+                    return "saddle"
+            """},
+        },
+        {
             "misconception": "the stability bound 1/lambda_max instead of 2/lambda_max",
             "part": "ex10-c-max-lr",
             "answers": {"ex10-c-lr-answer": "max_stable_lr = 1.0 / 200.0"},
@@ -552,6 +762,33 @@ def _ex11_backward(dz="(p - y) / m", mask="relu_grad(a)", dW1="X.T @ da", db1="d
     return _EX11_BACKWARD.format(dz=dz, mask=mask, dW1=dW1, db1=db1)
 
 
+_EX11_GRADIENT_CHECK = """
+    def gradient_check(params, X, y, forward_fn, loss_fn, backward_fn):
+        keys = {keys}
+        analytic = backward_fn(params, forward_fn(params, X)[1], y)
+        ga, gn = [], []
+        for key in keys:
+            value = np.array(params[key], dtype=float)
+            grad = np.zeros_like(value)
+            for idx in np.ndindex(value.shape):
+                step = np.zeros_like(value)
+                step[idx] = 1e-5
+                grad[idx] = (loss_fn(dict(params, **{{key: value + step}}), X, y)
+                             - loss_fn(dict(params, **{{key: value - step}}), X, y)) / 2e-5
+            ga.append(np.ravel(np.asarray(analytic[key], dtype=float)))
+            gn.append(np.ravel(grad))
+        ga, gn = np.concatenate(ga), np.concatenate(gn)
+        return float(np.linalg.norm(ga - gn) / {scale})
+
+
+    grad_check_error = gradient_check(params_check, X_check, y_check, forward, loss, backward)
+"""
+
+
+def _ex11_gradient_check(keys="list(params)", scale="max(np.linalg.norm(ga) + np.linalg.norm(gn), 1e-12)"):
+    return _EX11_GRADIENT_CHECK.format(keys=keys, scale=scale)
+
+
 CASES["ex11-backpropagation"] = {
     "wrong": [
         {
@@ -567,12 +804,19 @@ CASES["ex11-backpropagation"] = {
         {
             "misconception": "the mean's 1/m forgotten",
             "part": "ex11-c-output-layer",
+            "also_fails": ["ex11-c-hidden-layer"],   # one slip at the logits: all four gradients of (c) are off
             "answers": {"ex11-c-answer": _ex11_backward(dz="p - y")},
         },
         {
             "misconception": "sign of p - y flipped",
             "part": "ex11-c-output-layer",
+            "also_fails": ["ex11-c-hidden-layer"],
             "answers": {"ex11-c-answer": _ex11_backward(dz="(y - p) / m")},
+        },
+        {
+            "misconception": "bias gradient averaged over the batch (mean) instead of summed",
+            "part": "ex11-c-hidden-layer",
+            "answers": {"ex11-c-answer": _ex11_backward(db1="da.mean(axis=0)")},
         },
         {
             "misconception": "the ReLU mask taken from the wrong quantity",
@@ -595,6 +839,41 @@ CASES["ex11-backpropagation"] = {
                     z, _ = forward(params, X)
                     return float(np.sum(np.logaddexp(0.0, z) - y * z))
             """},
+        },
+        {
+            "misconception": "sign of the label term flipped",
+            "part": "ex11-b-loss",
+            "answers": {"ex11-b-loss-answer": """
+                def loss(params, X, y):
+                    z, _ = forward(params, X)
+                    return float(np.mean(np.logaddexp(0.0, z) + y * z))
+            """},
+        },
+        {
+            "misconception": "(1 - y) in place of y",
+            "part": "ex11-b-loss",
+            "answers": {"ex11-b-loss-answer": """
+                def loss(params, X, y):
+                    z, _ = forward(params, X)
+                    p = 0.5 * (1.0 + np.tanh(0.5 * z))
+                    return float(np.mean(-(1 - y) * np.log(p) - y * np.log(1 - p)))
+            """},
+        },
+        {
+            "misconception": "not every parameter block is checked",
+            "part": "ex11-d-gradient-check",
+            "answers": {"ex11-d-answer": _ex11_gradient_check(keys='["W2"]')},
+        },
+        {
+            "misconception": "absolute error",
+            "part": "ex11-d-gradient-check",
+            "answers": {"ex11-d-answer": _ex11_gradient_check(scale="1.0")},
+        },
+        {
+            "misconception": "gradient_check(params_check, X_check, y_check, forward, loss, backward)",
+            "part": "ex11-d-gradient-check",
+            "answers": {"ex11-d-answer": _ex11_gradient_check().replace(
+                "gradient_check(params_check, X_check, y_check, forward, loss, backward)", "3e-9")},
         },
         {
             "misconception": "exponentiating a large |z| directly",

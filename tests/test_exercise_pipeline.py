@@ -257,6 +257,10 @@ def test_wrong_answers_lose_their_part_and_are_named_in_feedback(course, name):
         per_cell, totals = course.grades(name, student)
         assert 0 < totals["auto"] < totals["auto_max"], (student, case["misconception"], totals)
         assert per_cell[case["part"]][0] == 0, (student, case["part"], per_cell[case["part"]])
+        # No mistake paid twice: every other autograded cell keeps its points unless the case names it.
+        allowed = {case["part"], *case.get("also_fails", ())}
+        lost = {gid: v[:2] for gid, v in per_cell.items() if v[3] == "code" and gid not in allowed and v[0] < v[1]}
+        assert not lost, f"{student} ({case['misconception']}) also loses {lost}"
         text = course.feedback_text(name, student)
         assert case["misconception"] in text, f"{student} ({case['misconception']}) not named in the feedback"
 

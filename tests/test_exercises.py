@@ -71,8 +71,12 @@ def run(name, answers=None):
         if answers and gid in answers:
             source = textwrap.dedent(answers[gid]).strip("\n")
         try:
-            exec(compile(source, f"<{gid}>", "exec"), namespace)
-            outcome[gid] = None
+            # nbgrader scores a graded cell that writes to stderr (a warning) as failed, so a warning counts here too.
+            with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+                warnings.simplefilter("always")
+                exec(compile(source, f"<{gid}>", "exec"), namespace)
+            graded = meta.get("grade") and not meta.get("solution")
+            outcome[gid] = AssertionError(f"{gid} emitted a warning: {caught[0].message}") if graded and caught else None
         except Exception as exc:  # noqa: BLE001 - recorded and asserted on
             outcome[gid] = exc
     plt.close("all")
@@ -160,9 +164,7 @@ def test_every_exercise_has_its_cases(name):
 
 @pytest.mark.parametrize("name, kind, case", list(case_list()))
 def test_trial_submission_loses_its_part_only(name, kind, case):
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a wrong answer may overflow; the checks still see it
-        _, outcome = run(name, case["answers"])
+    _, outcome = run(name, case["answers"])   # a warning in a graded cell fails it, as under nbgrader
     error = outcome[case["part"]]
     assert isinstance(error, AssertionError), f"{case['part']} should fail with an AssertionError; got {error!r}"
     if kind == "wrong":
@@ -173,3 +175,78 @@ def test_trial_submission_loses_its_part_only(name, kind, case):
         assert "nablakit" in str(error)
     graded = [nbgrader_meta(c)["grade_id"] for c in graded_cells(name)]
     assert any(outcome[gid] is None for gid in graded), "the other parts should still earn their points"
+    if kind == "wrong":
+        # No mistake paid twice: every other cell still passes, unless the case names it (a cell that grades
+        # the same answer from another side).
+        allowed = {case["part"], *case.get("also_fails", ())}
+        paid_twice = {gid: str(outcome[gid])[:160] for gid in graded if gid not in allowed and outcome[gid] is not None}
+        assert not paid_twice, f"{case['misconception']!r} also costs {paid_twice}"
+
+
+def part_of(grade_id):
+    """The part letter of a grade_id: "ex06-a-in-place" -> "a"."""
+    return grade_id.split("-")[1]
+
+
+def non_answer(source):
+    """The answer cell ``source`` with every name it defines bound to a non-answer.
+
+    Functions keep their names but return the string 'an answer'; variables
+    become that string. A graded cell must not pass on such a submission.
+    """
+    import ast
+
+    lines = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef):
+            lines.append(f"def {node.name}(*args, **kwargs):\n    return 'an answer'")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        lines.append(f"{name.id} = 'an answer'")
+    return "\n".join(lines) or "pass"
+
+
+def answer_cells(name):
+    return {nbgrader_meta(c)["grade_id"]: c.source for c in load(name).cells
+            if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_point_without_an_answer(name):
+    """Each part's answers replaced by non-answers ('an answer' for every name): each of its graded cells fails."""
+    answers = answer_cells(name)
+    graded = [nbgrader_meta(c)["grade_id"] for c in graded_cells(name)]
+    earned = {}
+    for part in sorted({part_of(gid) for gid in graded}):
+        mine = {gid: non_answer(src) for gid, src in answers.items() if part_of(gid) == part}
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, outcome = run(name, mine)
+        earned.update({gid: "passed" for gid in graded if part_of(gid) == part and outcome[gid] is None})
+    assert not earned, f"graded cells that a non-answer passes: {sorted(earned)}"
+
+
+def test_non_answer_keeps_names_and_drops_the_work():
+    source = "def f(x, h=1):\n    return x\n\nbest_h, k = 1.0, 2\nimport numpy as np\n"
+    assert non_answer(source) == "def f(*args, **kwargs):\n    return 'an answer'\nbest_h = 'an answer'\nk = 'an answer'"
+
+
+def test_a_copied_gradient_does_not_carry_the_parts_built_on_it():
+    """ex03 grades (b) and (d) on the student's own grad_f_at_a, but not on one copied from another variant."""
+    import variant_runner
+
+    name = "ex03-directional-derivatives"
+    student = variant_runner.student_for_variant(name, 7)
+    copied = {"ex03-a-answer": "grad_f_at_a = np.array([-1.0, 0.0])",   # the reference variant's answer, typed in
+              "ex03-b-answer": "u_max, u_min = np.array([-1.0, 0.0]), np.array([1.0, 0.0])\nD_max, D_min = 1.0, -1.0"}
+    scores, errors, variant, _ = variant_runner.run(name, student, copied)
+    assert not variant.is_reference
+    for gid in ("ex03-a-gradient", "ex03-b-directions", "ex03-b-values"):
+        assert scores[gid] == 0 and "do not fit this variant" in errors[gid], (gid, errors.get(gid))
+    # A wrong gradient of one's own carries them: the same slip is not paid twice.
+    own = {"ex03-a-answer": "x_a, y_a = a\ngrad_f_at_a = np.array([y_a * np.cos(x_a * y_a) + np.sin(x_a), x_a * np.cos(x_a * y_a)])"}
+    scores, errors, _, _ = variant_runner.run(name, student, own)
+    assert scores["ex03-a-gradient"] == 0 and scores["ex03-b-directions"] > 0 and scores["ex03-d-values"] > 0, errors
