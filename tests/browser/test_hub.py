@@ -1,0 +1,157 @@
+"""A class on the demo JupyterHub (`make hub`), end to end in Chromium.
+
+One hub for the module, started the way ``make hub`` starts it and stopped
+with Ctrl-C at the end. The tests run in order and share the hub:
+
+1. the instructor generates and releases exercise 1 in the formgrader;
+2. alice and bob fetch it from their Assignments tab, see their own numbers,
+   answer (alice right, bob with a missing chain-rule factor) and submit;
+3. alice reaches neither the formgrader, nor the course, nor bob's files;
+4. the instructor collects in the formgrader, grades with the sandboxed
+   ``nablakit-grade --feedback`` in a JupyterLab terminal and releases the
+   feedback in the formgrader;
+5. alice reads full marks, bob his part's points and the named mistake;
+6. Ctrl-C leaves no process and no open port.
+
+Each step uses the pages and buttons a person would; ``nablakit-grade`` has
+no page, so the instructor types it into a JupyterLab terminal.
+"""
+
+import re
+import secrets
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from browser.hub_pages import (EXERCISE, HubProcess, cell_output_text, fetch, fetch_and_open_feedback,
+                               formgrader_action, http_status, menu_items, open_assignments, open_fetched_notebook,
+                               open_formgrader, run_all_and_save, start_login, submit, terminal_run, type_answer,
+                               wait_lab)
+from browser.lab import ROOT, free_port
+from exercise_cases import CASES
+from nablakit.grading.submission import solution_answers
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+SLIP = CASES[EXERCISE]["wrong"][0]  # missing chain-rule factor 2*w1 in grad_L
+MARKS = {"alice": (10.0, 10.0), "bob": (8.0, 10.0)}
+TIMES = {}
+SHOWN = {}  # the numbers each student saw
+
+
+def answers(student):
+    right = solution_answers(ROOT / "solutions" / EXERCISE / f"{EXERCISE}.ipynb")
+    if student == "bob":
+        # the card's slip, on bob's own c (the card's reference variant has c = 1)
+        right.update({k: v.replace("(w2 - 1)", "(w2 - c)") for k, v in SLIP["answers"].items()})
+    return {k: textwrap.dedent(v).strip() + "\n" for k, v in right.items()}
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    start = time.perf_counter()
+    state = tmp_path_factory.mktemp("hub") / "state"
+    process = HubProcess(state, free_port(), secrets.token_urlsafe(12))
+    TIMES["hub up"] = time.perf_counter() - start
+    yield process
+    status, left = process.interrupt()
+    assert status == 0, f"make hub ended with {status} on Ctrl-C:\n{process.log()}"
+    assert not left, f"processes left after Ctrl-C: {[p.cmdline() for p in left]}"
+    assert not process.port_open(), f"port {process.port} still open after Ctrl-C"
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    TIMES["module"] = time.perf_counter() - start
+    (artifacts / "hub-timings.txt").write_text("".join(f"{k}: {v:.1f} s\n" for k, v in TIMES.items()))
+
+
+@pytest.fixture(scope="module")
+def pages(hub, browser):
+    """Everyone signs in at once (the hub spawns their servers in parallel)."""
+    start = time.perf_counter()
+    users = ("instructor", "alice", "bob")
+    opened = {user: start_login(browser, hub, user) for user in users}
+    try:
+        for page in opened.values():
+            wait_lab(page)
+    except Exception:
+        pytest.fail(f"a user's JupyterLab did not start:\n{hub.hub_log()}")
+    TIMES["three servers up"] = time.perf_counter() - start
+    yield opened
+    for page in opened.values():
+        page.context.close()
+
+
+def test_instructor_releases_exercise_1_in_the_formgrader(pages):
+    page = pages["instructor"]
+    frame = open_formgrader(page)
+    generated = formgrader_action(frame, EXERCISE, "assign")
+    assert "Successfully created the student version" in generated, generated
+    released = formgrader_action(frame, EXERCISE, "release")
+    assert "Successfully released" in released, released
+    status = frame.locator("#main-table tr", has=frame.locator("td.name", has_text=EXERCISE)).locator("td.status")
+    assert status.inner_text().strip() == "released"
+
+
+@pytest.mark.parametrize("student", ["alice", "bob"])
+def test_student_fetches_answers_and_submits(pages, student):
+    page = pages[student]
+    panel = open_assignments(page)
+    fetch(panel, EXERCISE)
+    open_fetched_notebook(page, panel, EXERCISE)
+    for grade_id, text in answers(student).items():
+        type_answer(page, grade_id, text)
+    run_all_and_save(page)
+    shown = cell_output_text(page, "ex01-imports") + cell_output_text(page, "ex01-f") + cell_output_text(page, "ex01-L")
+    assert f"for {student}" in shown, f"{student}'s notebook does not use their own variant:\n{shown}"
+    SHOWN[student] = shown
+    if student == "bob":
+        assert SHOWN["alice"] != shown, "alice and bob got the same numbers"
+        check = cell_output_text(page, "ex01-d-grad-L")
+        assert "missing chain-rule factor" in check, f"bob's visible check does not name his slip:\n{check}"
+    submit(open_assignments(page), EXERCISE)  # back to the Assignments tab
+
+
+def test_a_student_sees_no_formgrader_no_course_and_no_one_else(pages, hub):
+    page = pages["alice"]
+    assert "Formgrader" not in menu_items(page, "Nbgrader")
+    for url in (f"{hub.url}/user/alice/formgrader", f"{hub.url}/user/alice/formgrader/api/assignments",
+                f"{hub.url}/user/instructor/formgrader", f"{hub.url}/user/instructor/lab",
+                f"{hub.url}/user/bob/api/contents/{EXERCISE}",
+                f"{hub.url}/user/alice/api/contents/..%2Finstructor%2Fgradients%2Fsolutions",
+                f"{hub.url}/user/alice/files/..%2Fbob%2F{EXERCISE}%2F{EXERCISE}.ipynb"):
+        status = http_status(page, url)
+        assert status in (403, 404), f"alice got {status} for {url}"
+    listing = page.context.request.get(f"{hub.url}/user/alice/api/contents/").json()
+    assert sorted(item["name"] for item in listing["content"]) == [EXERCISE], listing
+
+
+def test_instructor_collects_grades_and_releases_feedback(pages, hub):
+    page = pages["instructor"]
+    frame = open_formgrader(page)
+    collected = formgrader_action(frame, EXERCISE, "collect")
+    assert "Successfully collected" in collected, collected
+    start = time.perf_counter()
+    status, text = terminal_run(page, f"cd gradients && nablakit-grade {EXERCISE} --feedback --no-progress")
+    TIMES["nablakit-grade"] = time.perf_counter() - start
+    assert status == 0, f"nablakit-grade failed:\n{text}"
+    assert "--no-sandbox" not in text and "NOT SANDBOXED" not in text.upper(), text
+    assert re.search(rf"{EXERCISE}\s+2\s+2\s+0\s", text), f"not both graded:\n{text}"
+    frame = open_formgrader(page)  # the terminal took the main area: back to the formgrader tab
+    formgrader_action(frame, EXERCISE, "release-feedback")
+    feedback = hub.state / "exchange" / "gradients" / "feedback"
+    assert len(list(feedback.glob("*.html"))) == 2, sorted(feedback.iterdir())
+
+
+@pytest.mark.parametrize("student", ["alice", "bob"])
+def test_student_reads_their_feedback(pages, student):
+    page = pages[student]
+    panel = open_assignments(page)
+    text = fetch_and_open_feedback(page, panel, EXERCISE)
+    score, total = MARKS[student]
+    assert re.search(rf"Score:\s*{score}\s*/\s*{total}", text), f"{student}'s feedback:\n{text[:2000]}"
+    if student == "bob":
+        assert SLIP["misconception"] in text, f"bob's feedback does not name his mistake:\n{text[:3000]}"
+        part = re.search(r"ex01-d-grad-L.{0,200}", text, re.S)
+        assert part and re.search(r"0(\.0)?\s*/\s*2(\.0)?", part.group(0)), text[:3000]
