@@ -237,8 +237,11 @@ _JS_RUN_DONE = """() => { const w = window.__nb; const cells = w.content.model.c
   return !!k && k.status === 'idle' && (pending === 0 || failed); }"""
 
 
-def run_all_and_save(page, timeout=120):
+def run_all(page):
     menu(page, "Run", "Run All Cells")
+
+
+def wait_run_and_save(page, timeout=120):
     page.wait_for_function(_JS_RUN_DONE, timeout=timeout * 1000, polling=200)
     page.keyboard.press("Control+s")
     page.wait_for_function("() => !window.__nb.context.model.dirty", timeout=30_000)
