@@ -42,9 +42,6 @@ COURSE_ID = "gradients"
 GRADERS = ("instructor", "ta")
 STUDENTS = ("alice", "bob")
 GROUPS = {f"formgrade-{COURSE_ID}": list(GRADERS), f"nbgrader-{COURSE_ID}": list(STUDENTS)}
-NBGRADER = "@jupyter/nbgrader"
-INSTRUCTOR_PLUGINS = (f"{NBGRADER}:formgrader", f"{NBGRADER}:create-assignment", f"{NBGRADER}:course-list")
-INSTRUCTOR_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
 
 class HubUnavailable(RuntimeError):
@@ -57,13 +54,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _local_proxy():
+    return PROXY_PREFIX / "node_modules" / ".bin" / "configurable-http-proxy"
+
+
 def hub_missing():
     """Why the demo hub cannot start here (one line), or None if it can (the proxy may still need npm)."""
     try:
         import jupyterhub  # noqa: F401
     except ImportError:
         return "JupyterHub is not installed (`pip install -c constraints.txt -e '.[hub]'`; `make hub` does it)"
-    if shutil.which("configurable-http-proxy") or (PROXY_PREFIX / "node_modules" / ".bin" / "configurable-http-proxy").exists():
+    if shutil.which("configurable-http-proxy") or _local_proxy().exists():
         return None if shutil.which("node") else "node is not installed (configurable-http-proxy needs Node.js)"
     if not shutil.which("node") or not shutil.which("npm"):
         return "node and npm are needed for JupyterHub's proxy (`apt-get install -y nodejs npm`)"
@@ -75,7 +76,7 @@ def ensure_proxy():
     found = shutil.which("configurable-http-proxy")
     if found:
         return found
-    local = PROXY_PREFIX / "node_modules" / ".bin" / "configurable-http-proxy"
+    local = _local_proxy()
     if not local.exists():
         if not shutil.which("npm"):
             raise HubUnavailable("configurable-http-proxy is missing and npm is not installed to fetch it")
@@ -86,13 +87,11 @@ def ensure_proxy():
     return str(local)
 
 
-def _write(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 def prepare_state(state):
-    """Lay out the hub's state folder: homes, the course copy, the exchange and each role's Jupyter config."""
+    """Lay out the hub's state folder: homes, the course copy and the exchange.
+
+    Each role's Jupyter configuration is ``deploy/jupyter-config/<role>/``, the same on a real hub.
+    """
     state = Path(state)
     exchange = state / "exchange"
     exchange.mkdir(parents=True, exist_ok=True)
@@ -105,43 +104,13 @@ def prepare_state(state):
             shutil.copytree(ROOT / folder, course / folder, ignore=skip)
         (course / "autograder").mkdir()
         shutil.copy2(ROOT / "autograder" / "nbgrader_config.py", course / "autograder")
-    course_config = course / "autograder" / "nbgrader_config.py"
     for grader in GRADERS:
         home = state / "home" / grader
         home.mkdir(parents=True, exist_ok=True)
         if grader != "instructor" and not (home / COURSE_ID).exists():
             (home / COURSE_ID).symlink_to(course)
-        # The formgrader reads nbgrader_config.py from the server's working directory, the home folder.
-        _write(home / "nbgrader_config.py",
-               f"c = get_config()  # noqa: F821\nload_subconfig({str(course_config)!r})  # noqa: F821\n")
     for student in STUDENTS:
         (state / "home" / student).mkdir(parents=True, exist_ok=True)
-
-    student = state / "config" / "student"
-    _write(student / "labconfig" / "page_config.json",
-           json.dumps({"disabledExtensions": {name: True for name in INSTRUCTOR_PLUGINS}}, indent=2))
-    # Not just hidden in the menus: the formgrader's pages and API are not served to students at all.
-    _write(student / "jupyter_server_config.json",
-           json.dumps({"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_EXTENSIONS}}},
-                      indent=2))
-    # nbgrader names a submission after the Unix account (except `jovyan`, the account of Docker and
-    # Kubernetes images); here every user shares one account, so the hub user is the student id.
-    _write(student / "nbgrader_config.py", "\n".join([
-        "import os", "", "c = get_config()  # noqa: F821",
-        f"c.CourseDirectory.course_id = {COURSE_ID!r}",
-        'c.CourseDirectory.student_id = os.environ["JUPYTERHUB_USER"]', ""]))
-
-    instructor = state / "config" / "instructor"
-    _write(instructor / "labconfig" / "page_config.json",
-           json.dumps({"disabledExtensions": {name: False for name in INSTRUCTOR_PLUGINS}}, indent=2))
-    # JupyterHub's single-user servers forbid every frame ("frame-ancestors 'none'"), which leaves
-    # the formgrader's tab in JupyterLab blank; the graders' servers allow frames of the same origin.
-    _write(instructor / "jupyter_server_config.json", json.dumps({"ServerApp": {
-        "jpserver_extensions": {name: True for name in INSTRUCTOR_EXTENSIONS},
-        "tornado_settings": {"headers": {"Content-Security-Policy": "frame-ancestors 'self'"}},
-        # not a login shell, which would reset PATH and lose the environment's nbgrader and nablakit-grade
-        "terminado_settings": {"shell_command": ["/bin/bash"]},
-    }}, indent=2))
     return state
 
 

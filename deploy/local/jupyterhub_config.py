@@ -15,6 +15,7 @@ import sys
 c = get_config()  # noqa: F821 - injected by traitlets
 
 STATE = os.environ["NABLAKIT_HUB_STATE"]
+ROLE_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "jupyter-config")
 GROUPS = json.loads(os.environ["NABLAKIT_HUB_GROUPS"])  # {"formgrade-gradients": [...], "nbgrader-gradients": [...]}
 GRADERS = set(GROUPS["formgrade-gradients"])
 
@@ -68,7 +69,7 @@ def by_role(spawner):
     name = spawner.user.name
     role = "instructor" if name in GRADERS else "student"
     env = dict(spawner.environment)  # a copy: the configured dict is shared by every spawner
-    env["JUPYTER_CONFIG_PATH"] = os.path.join(STATE, "config", role)
+    env["JUPYTER_CONFIG_PATH"] = os.path.join(ROLE_CONFIG, role)
     if role == "instructor" and os.environ.get("NBGRADER_DB_URL"):
         env["NBGRADER_DB_URL"] = os.environ["NBGRADER_DB_URL"]  # students never get the gradebook's URL
     spawner.environment = env
