@@ -142,25 +142,47 @@ def formgrader_action(frame, assignment, column, timeout=120):
     return text
 
 
-def terminal_run(page, command, timeout=180):
-    """Open a JupyterLab terminal, type ``command`` and return (exit status, the terminal's text)."""
+def open_terminal(page):
+    """File -> New -> Terminal; returns once its shell prompt is there."""
     menu(page, "File", "New")
     page.locator(".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile("^Terminal$")).click()
     page.locator(".jp-Terminal .xterm-helper-textarea").last.wait_for(timeout=30_000)
     page.wait_for_function(_JS_TERMINAL_PROMPT, timeout=30_000)
+
+
+def terminal_type(page, command):
+    """Type ``command`` into the terminal in front; it prints ``nablakit-exit=<status>`` when done."""
     page.locator(".jp-Terminal .xterm-helper-textarea").last.focus()
     page.keyboard.type(f"{command}; echo nablakit-exit=$?\n")
-    page.wait_for_function(f"() => /nablakit-exit=\\d+/.test(({_JS_TERMINAL_TEXT})())", timeout=timeout * 1000,
-                           polling=500)
+
+
+def terminal_done(page):
+    """None while the last command runs, else (exit status, the terminal's text)."""
     text = page.evaluate(_JS_TERMINAL_TEXT)
-    return int(re.search(r"nablakit-exit=(\d+)", text).group(1)), text
+    found = re.findall(r"nablakit-exit=(\d+)", text)
+    return (int(found[-1]), text) if len(found) >= page.evaluate(_JS_TERMINAL_COMMANDS) else None
+
+
+def terminal_wait(page, timeout=180):
+    page.wait_for_function(f"() => ({_JS_TERMINAL_TEXT})().split(/nablakit-exit=\\d+/).length - 1 >= "
+                           f"({_JS_TERMINAL_COMMANDS})()", timeout=timeout * 1000, polling=500)
+    return terminal_done(page)
+
+
+def terminal_run(page, command, timeout=180):
+    """Type ``command`` into the terminal in front and return (exit status, the terminal's text)."""
+    terminal_type(page, command)
+    return terminal_wait(page, timeout)
 
 
 _JS_TERMINAL_TEXT = """() => { const w = window.jupyterapp.shell.currentWidget;
   const term = w && w.content && w.content._term; if (!term) return '';
   const b = term.buffer.active; const lines = [];
-  for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));
+  for (let i = 0; i < b.length; i++) { const line = b.getLine(i); const text = line.translateToString(true);
+    if (line.isWrapped && lines.length) lines[lines.length - 1] += text; else lines.push(text); }
   return lines.join('\\n'); }"""
+# commands typed so far: the echo of each command line holds "nablakit-exit=$?"
+_JS_TERMINAL_COMMANDS = f"() => ({_JS_TERMINAL_TEXT})().split('nablakit-exit=$?').length - 1"
 _JS_TERMINAL_PROMPT = f"() => /[$#]\\s*$/.test(({_JS_TERMINAL_TEXT})().trim())"
 
 
@@ -221,11 +243,16 @@ def show_cell(page, grade_id):
 
 def type_answer(page, grade_id, text):
     """Replace the answer cell ``grade_id`` with ``text``, as pasted from the keyboard."""
-    editor = show_cell(page, grade_id).locator(".cm-content")
+    cell = show_cell(page, grade_id)
+    if "jp-MarkdownCell" in (cell.get_attribute("class") or ""):
+        cell.dblclick()  # a rendered markdown cell opens its editor on a double click
+    editor = cell.locator(".cm-content")
     editor.click()
     page.keyboard.press("Control+a")
     page.keyboard.insert_text(text)
     page.keyboard.press("Escape")
+    if "jp-MarkdownCell" in (cell.get_attribute("class") or ""):
+        page.keyboard.press("Shift+Enter")  # render it again
 
 
 _JS_RUN_DONE = """() => { const w = window.__nb; const cells = w.content.model.cells;
@@ -265,10 +292,11 @@ def submit(panel, assignment):
 def fetch_and_open_feedback(page, panel, assignment):
     """Fetch Feedback, follow "(view feedback)" and open the HTML file; returns its text."""
     refresh_assignments(panel)
-    button = panel.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback")
+    row = assignment_row(panel, "submitted", assignment)
+    button = row.get_by_role("button", name="Fetch Feedback")
     button.wait_for(timeout=30_000)
     button.click()
-    link = panel.locator("#submitted_assignments_list a", has_text="view feedback").first
+    link = row.locator("a", has_text="view feedback").first
     link.wait_for(timeout=60_000)
     link.click()
     item = page.locator(".jp-DirListing-item", has_text=f"{assignment}.html")
@@ -292,3 +320,33 @@ def hub_ready(url):
         return True
     except OSError:
         return False
+
+
+# --- the formgrader's REST API, as its grading page calls it ----------------------------------------
+
+_JS_FORMGRADER_API = """async ([method, path, body]) => {
+  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
+  const base = window.jupyterapp.serviceManager.serverSettings.baseUrl;
+  const response = await fetch(base + 'formgrader/api/' + path, {method, credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', 'X-XSRFToken': xsrf},
+    body: body === null ? undefined : JSON.stringify(body)});
+  return {status: response.status, text: await response.text()}; }"""
+
+
+def formgrader_api(page, method, path, body=None):
+    """Call the user's formgrader API from their page (their cookies, the page's XSRF token)."""
+    import json
+
+    reply = page.evaluate(_JS_FORMGRADER_API, [method, path, body])
+    assert reply["status"] == 200, f"{method} formgrader/api/{path}: {reply['status']} {reply['text'][:500]}"
+    return json.loads(reply["text"])
+
+
+def grade_written_part(page, assignment, student, grade_id, score):
+    """Give ``student``'s written answer ``grade_id`` a manual score, as the formgrader's score box does."""
+    submissions = formgrader_api(page, "GET", f"submitted_notebooks/{assignment}/{assignment}")
+    submission = next(s for s in submissions if s["student"] == student)
+    grades = formgrader_api(page, "GET", f"grades?submission_id={submission['id']}")
+    grade = next(g for g in grades if g["name"] == grade_id)
+    assert grade["needs_manual_grade"], f"{grade_id} of {student} does not wait for a manual grade: {grade}"
+    return formgrader_api(page, "PUT", f"grade/{grade['id']}", {"manual_score": score, "extra_credit": 0})

@@ -1,4 +1,4 @@
-"""The browser tests can run: Playwright and Chromium (and for the hub test JupyterHub and Node.js) are installed (required under CI)."""
+"""The browser tests can run: Playwright and Chromium, and for the hub test JupyterHub and Node.js (required under CI)."""
 
 import os
 

@@ -1,20 +1,27 @@
 """A class on the demo JupyterHub (`make hub`), end to end in Chromium.
 
 One hub for the module, started the way ``make hub`` starts it and stopped
-with Ctrl-C at the end. The tests run in order and share the hub:
+with Ctrl-C at the end, its graders sharing a PostgreSQL gradebook (the
+suite's throw-away server; SQLite without PostgreSQL). The tests run in
+order and share the hub:
 
-1. the instructor generates and releases exercise 1 in the formgrader;
-2. alice and bob fetch it from their Assignments tab, see their own numbers,
-   answer (alice right, bob with a missing chain-rule factor) and submit;
+1. the instructor generates and releases exercises 1 and 2 in the formgrader;
+2. alice and bob fetch exercise 1 from their Assignments tab, see their own
+   numbers, answer (alice right, bob with a missing chain-rule factor) and
+   submit; alice also answers exercise 2, written part included;
 3. alice reaches neither the formgrader, nor the course, nor bob's files;
-4. the instructor collects in the formgrader, grades with the sandboxed
-   ``nablakit-grade --feedback`` in a JupyterLab terminal and releases the
-   feedback in the formgrader;
+4. the instructor collects in the formgrader and grades exercise 2 with the
+   sandboxed ``nablakit-grade`` in a JupyterLab terminal; then, while
+   ``nablakit-grade --feedback`` grades exercise 1, the TA grades alice's
+   written answer of exercise 2; both land in the gradebook (no lost
+   update); the instructor releases exercise 1's feedback in the formgrader;
 5. alice reads full marks, bob his part's points and the named mistake;
 6. Ctrl-C leaves no process and no open port.
 
-Each step uses the pages and buttons a person would; ``nablakit-grade`` has
-no page, so the instructor types it into a JupyterLab terminal.
+Each step uses the pages and buttons a person would, with two exceptions:
+``nablakit-grade`` has no page, so the instructor types it into a
+JupyterLab terminal; and the TA's score goes through the formgrader's REST
+API exactly as its grading page's score box sends it, not through that page.
 """
 
 import re
@@ -25,22 +32,25 @@ import time
 import pytest
 
 from browser.hub_pages import (EXERCISE, HubProcess, cell_output_text, fetch, fetch_and_open_feedback,
-                               formgrader_action, http_status, menu_items, open_assignments, open_fetched_notebook,
-                               open_formgrader, run_all, start_login, submit, terminal_run, type_answer,
-                               wait_lab, wait_run_and_save)
+                               formgrader_action, grade_written_part, http_status, menu_items, open_assignments,
+                               open_fetched_notebook, open_formgrader, open_terminal, run_all, start_login, submit,
+                               terminal_done, terminal_run, terminal_type, terminal_wait, type_answer, wait_lab,
+                               wait_run_and_save)
 from browser.lab import ROOT, free_port
 from exercise_cases import CASES
+from grading_support import postgres_available, postgres_server
 from nablakit.grading.submission import solution_answers
 
 pytestmark = pytest.mark.xdist_group("browser")
 
+WRITTEN = "ex02-gradient-geometry"  # (d) has a written part, ex02-d-written (1 point)
 SLIP = CASES[EXERCISE]["wrong"][0]  # missing chain-rule factor 2*w1 in grad_L
 MARKS = {"alice": (10.0, 10.0), "bob": (8.0, 10.0)}
 TIMES = {}
 
 
-def answers(student):
-    right = solution_answers(ROOT / "solutions" / EXERCISE / f"{EXERCISE}.ipynb")
+def answers(student, exercise=EXERCISE):
+    right = solution_answers(ROOT / "solutions" / exercise / f"{exercise}.ipynb")
     if student == "bob":
         # the card's slip, on bob's own c (the card's reference variant has c = 1)
         right.update({k: v.replace("(w2 - 1)", "(w2 - c)") for k, v in SLIP["answers"].items()})
@@ -48,10 +58,21 @@ def answers(student):
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def gradebook_url():
+    """The graders' shared gradebook: a throw-away PostgreSQL server, or None (SQLite in the course)."""
+    if not postgres_available():
+        yield None
+        return
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, gradebook_url):
     start = time.perf_counter()
     state = tmp_path_factory.mktemp("hub") / "state"
-    process = HubProcess(state, free_port(), secrets.token_urlsafe(12))
+    env = {"NBGRADER_DB_URL": gradebook_url} if gradebook_url else {}
+    process = HubProcess(state, free_port(), secrets.token_urlsafe(12), env=env)
     TIMES["hub up"] = time.perf_counter() - start
     yield process
     status, left = process.interrupt()
@@ -76,28 +97,29 @@ class Pages(dict):
 def pages(hub, browser):
     """Everyone signs in at once (the hub spawns their servers in parallel)."""
     start = time.perf_counter()
-    users = ("instructor", "alice", "bob")
+    users = ("instructor", "ta", "alice", "bob")
     opened = {user: start_login(browser, hub, user) for user in users}
     try:
         for page in opened.values():
             wait_lab(page)
     except Exception:
         pytest.fail(f"a user's JupyterLab did not start:\n{hub.hub_log()}")
-    TIMES["three servers up"] = time.perf_counter() - start
+    TIMES["four servers up"] = time.perf_counter() - start
     yield Pages(opened, hub)
     for page in opened.values():
         page.context.close()
 
 
-def test_instructor_releases_exercise_1_in_the_formgrader(pages):
+def test_instructor_releases_exercises_1_and_2_in_the_formgrader(pages):
     page = pages["instructor"]
     frame = open_formgrader(page)
-    generated = formgrader_action(frame, EXERCISE, "assign")
-    assert "Successfully created the student version" in generated, generated
-    released = formgrader_action(frame, EXERCISE, "release")
-    assert "Successfully released" in released, released
-    status = frame.locator("#main-table tr", has=frame.locator("td.name", has_text=EXERCISE)).locator("td.status")
-    assert status.inner_text().strip() == "released"
+    for exercise in (EXERCISE, WRITTEN):
+        generated = formgrader_action(frame, exercise, "assign")
+        assert "Successfully created the student version" in generated, generated
+        released = formgrader_action(frame, exercise, "release")
+        assert "Successfully released" in released, released
+        status = frame.locator("#main-table tr", has=frame.locator("td.name", has_text=exercise)).locator("td.status")
+        assert status.inner_text().strip() == "released"
 
 
 def test_students_fetch_answer_and_submit(pages):
@@ -123,8 +145,17 @@ def test_students_fetch_answer_and_submit(pages):
     assert "missing chain-rule factor" in check, f"bob's visible check does not name his slip:\n{check}"
     for student in students:
         submit(open_assignments(pages[student]), EXERCISE)  # back to the Assignments tab
-    inbound = sorted(p.name.split("+")[0] for p in (pages.hub.state / "exchange" / "gradients" / "inbound").iterdir())
-    assert inbound == ["alice", "bob"], inbound
+    # alice also answers exercise 2, whose written part a TA grades later
+    page = pages["alice"]
+    fetch(open_assignments(page), WRITTEN)
+    open_fetched_notebook(page, open_assignments(page), WRITTEN)
+    for grade_id, text in answers("alice", WRITTEN).items():
+        type_answer(page, grade_id, text)
+    run_all(page)
+    wait_run_and_save(page)
+    submit(open_assignments(page), WRITTEN)
+    inbound = sorted(p.name.split("+")[:2] for p in (pages.hub.state / "exchange" / "gradients" / "inbound").iterdir())
+    assert inbound == [["alice", EXERCISE], ["alice", WRITTEN], ["bob", EXERCISE]], inbound
     TIMES["students"] = time.perf_counter() - start
 
 
@@ -139,25 +170,44 @@ def test_a_student_sees_no_formgrader_no_course_and_no_one_else(pages, hub):
         status = http_status(page, url)
         assert status in (403, 404), f"alice got {status} for {url}"
     listing = page.context.request.get(f"{hub.url}/user/alice/api/contents/").json()
-    assert sorted(item["name"] for item in listing["content"]) == [EXERCISE], listing
+    assert sorted(item["name"] for item in listing["content"]) == [EXERCISE, WRITTEN], listing
 
 
-def test_instructor_collects_grades_and_releases_feedback(pages, hub):
+def test_instructor_grades_while_the_ta_grades_a_written_part(pages, hub, gradebook_url):
     page = pages["instructor"]
     frame = open_formgrader(page)
-    collected = formgrader_action(frame, EXERCISE, "collect")
-    assert "Successfully collected" in collected, collected
+    for exercise in (EXERCISE, WRITTEN):
+        collected = formgrader_action(frame, exercise, "collect")
+        assert "Successfully collected" in collected, collected
+    open_terminal(page)
+    status, text = terminal_run(page, f"cd gradients && nablakit-grade {WRITTEN} --workers 2 --no-progress")
+    assert status == 0, f"nablakit-grade {WRITTEN} failed:\n{text}"
     start = time.perf_counter()
-    command = f"cd gradients && nablakit-grade {EXERCISE} --feedback --workers 2 --no-progress"
-    status, text = terminal_run(page, command)
+    terminal_type(page, f"nablakit-grade {EXERCISE} --feedback --workers 2 --no-progress")
+    # while it grades exercise 1 into the same gradebook, the TA grades alice's written answer of exercise 2
+    saved = grade_written_part(pages["ta"], WRITTEN, "alice", "ex02-d-written", 1)
+    assert saved["manual_score"] == 1, saved
+    assert terminal_done(page) is None, "nablakit-grade had finished before the TA's grade: nothing ran concurrently"
+    status, text = terminal_wait(page)
     TIMES["nablakit-grade"] = time.perf_counter() - start
     assert status == 0, f"nablakit-grade failed:\n{text}"
-    assert "--no-sandbox" not in text and "NOT SANDBOXED" not in text.upper(), text
+    assert "NOT SANDBOXED" not in text.upper(), text
     assert re.search(rf"{EXERCISE}\s+2\s+2\s+0\s", text), f"not both graded:\n{text}"
     frame = open_formgrader(page)  # the terminal took the main area: back to the formgrader tab
     formgrader_action(frame, EXERCISE, "release-feedback")
     feedback = hub.state / "exchange" / "gradients" / "feedback"
     assert len(list(feedback.glob("*.html"))) == 2, sorted(feedback.iterdir())
+
+    from nbgrader.api import Gradebook
+
+    url = gradebook_url or "sqlite:///" + str(hub.state / "home" / "instructor" / "gradients" / "autograder" /
+                                             "gradebook.db")
+    with Gradebook(url, course_id="gradients") as gradebook:
+        written = gradebook.find_grade("ex02-d-written", WRITTEN, WRITTEN, "alice")
+        assert written.manual_score == 1 and not written.needs_manual_grade, "the TA's grade was lost"
+        assert gradebook.find_submission(WRITTEN, "alice").score == 10, "alice's exercise 2: 9 autograded + 1 written"
+        for student, (score, total) in MARKS.items():
+            assert gradebook.find_submission(EXERCISE, student).score == score, f"{student}'s exercise 1"
 
 
 @pytest.mark.parametrize("student", ["alice", "bob"])
