@@ -45,6 +45,8 @@ c.Spawner.cmd = [os.path.join(os.path.dirname(sys.executable), "jupyterhub-singl
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 c.Spawner.start_timeout = 120
+# Ctrl-C: a server still shutting its kernels down after SIGINT gets SIGTERM after 3 s, not 10.
+c.LocalProcessSpawner.interrupt_timeout = 3
 c.Spawner.http_timeout = 120
 args = ["--allow-root"] if os.geteuid() == 0 else []  # Jupyter refuses root (containers, CI) unless told
 if os.environ.get("NABLAKIT_HUB_EXPOSE_APP"):

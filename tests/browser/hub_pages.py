@@ -153,6 +153,7 @@ def open_terminal(page):
 def terminal_type(page, command):
     """Type ``command`` into the terminal in front; it prints ``nablakit-exit=<status>`` when done."""
     page.locator(".jp-Terminal .xterm-helper-textarea").last.focus()
+    page.evaluate("() => { window.__nablakitTyped = (window.__nablakitTyped || 0) + 1; }")
     page.keyboard.type(f"{command}; echo nablakit-exit=$?\n")
 
 
@@ -181,8 +182,8 @@ _JS_TERMINAL_TEXT = """() => { const w = window.jupyterapp.shell.currentWidget;
   for (let i = 0; i < b.length; i++) { const line = b.getLine(i); const text = line.translateToString(true);
     if (line.isWrapped && lines.length) lines[lines.length - 1] += text; else lines.push(text); }
   return lines.join('\\n'); }"""
-# commands typed so far: the echo of each command line holds "nablakit-exit=$?"
-_JS_TERMINAL_COMMANDS = f"() => ({_JS_TERMINAL_TEXT})().split('nablakit-exit=$?').length - 1"
+# commands typed so far (terminal_type counts them)
+_JS_TERMINAL_COMMANDS = "() => window.__nablakitTyped || 0"
 _JS_TERMINAL_PROMPT = f"() => /[$#]\\s*$/.test(({_JS_TERMINAL_TEXT})().trim())"
 
 
@@ -322,31 +323,27 @@ def hub_ready(url):
         return False
 
 
-# --- the formgrader's REST API, as its grading page calls it ----------------------------------------
+# --- a grader's manual grading in the formgrader -------------------------------------------------
 
-_JS_FORMGRADER_API = """async ([method, path, body]) => {
-  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
-  const base = window.jupyterapp.serviceManager.serverSettings.baseUrl;
-  const response = await fetch(base + 'formgrader/api/' + path, {method, credentials: 'same-origin',
-    headers: {'Content-Type': 'application/json', 'X-XSRFToken': xsrf},
-    body: body === null ? undefined : JSON.stringify(body)});
-  return {status: response.status, text: await response.text()}; }"""
-
-
-def formgrader_api(page, method, path, body=None):
-    """Call the user's formgrader API from their page (their cookies, the page's XSRF token)."""
-    import json
-
-    reply = page.evaluate(_JS_FORMGRADER_API, [method, path, body])
-    assert reply["status"] == 200, f"{method} formgrader/api/{path}: {reply['status']} {reply['text'][:500]}"
-    return json.loads(reply["text"])
+def open_grading_page(page, assignment):
+    """Formgrader -> Manual Grading -> the assignment -> its notebook -> its first submission; returns the frame."""
+    frame = open_formgrader(page)
+    frame.locator("a", has_text=re.compile("^Manual Grading$")).click()
+    for suffix in (f"/formgrader/gradebook/{assignment}", f"/formgrader/gradebook/{assignment}/{assignment}"):
+        link = frame.locator(f"a[href$='{suffix}']")
+        link.wait_for(timeout=30_000)
+        link.click()
+    frame.locator("a.name-hidden", has_text="Submission #1").click()
+    return frame
 
 
-def grade_written_part(page, assignment, student, grade_id, score):
-    """Give ``student``'s written answer ``grade_id`` a manual score, as the formgrader's score box does."""
-    submissions = formgrader_api(page, "GET", f"submitted_notebooks/{assignment}/{assignment}")
-    submission = next(s for s in submissions if s["student"] == student)
-    grades = formgrader_api(page, "GET", f"grades?submission_id={submission['id']}")
-    grade = next(g for g in grades if g["name"] == grade_id)
-    assert grade["needs_manual_grade"], f"{grade_id} of {student} does not wait for a manual grade: {grade}"
-    return formgrader_api(page, "PUT", f"grade/{grade['id']}", {"manual_score": score, "extra_credit": 0})
+def enter_score(page, frame, grade_id, score):
+    """Type a score into the grading page's box of ``grade_id``; returns once the formgrader saved it."""
+    box = frame.locator(f"input.score#{grade_id}")
+    box.wait_for(timeout=30_000)
+    with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT",
+                              timeout=30_000) as response:
+        box.fill(str(score))
+        box.press("Tab")  # leaving the box saves it
+    assert response.value.status == 200, response.value.status
+    return response.value.json()

@@ -18,10 +18,8 @@ order and share the hub:
 5. alice reads full marks, bob his part's points and the named mistake;
 6. Ctrl-C leaves no process and no open port.
 
-Each step uses the pages and buttons a person would, with two exceptions:
-``nablakit-grade`` has no page, so the instructor types it into a
-JupyterLab terminal; and the TA's score goes through the formgrader's REST
-API exactly as its grading page's score box sends it, not through that page.
+Each step uses the pages and buttons a person would; ``nablakit-grade`` has
+no page, so the instructor types it into a JupyterLab terminal.
 """
 
 import re
@@ -31,9 +29,9 @@ import time
 
 import pytest
 
-from browser.hub_pages import (EXERCISE, HubProcess, cell_output_text, fetch, fetch_and_open_feedback,
-                               formgrader_action, grade_written_part, http_status, menu_items, open_assignments,
-                               open_fetched_notebook, open_formgrader, open_terminal, run_all, start_login, submit,
+from browser.hub_pages import (EXERCISE, HubProcess, cell_output_text, enter_score, fetch, fetch_and_open_feedback,
+                               formgrader_action, http_status, menu_items, open_assignments, open_fetched_notebook,
+                               open_formgrader, open_grading_page, open_terminal, run_all, start_login, submit,
                                terminal_done, terminal_run, terminal_type, terminal_wait, type_answer, wait_lab,
                                wait_run_and_save)
 from browser.lab import ROOT, free_port
@@ -151,8 +149,8 @@ def test_students_fetch_answer_and_submit(pages):
     open_fetched_notebook(page, open_assignments(page), WRITTEN)
     for grade_id, text in answers("alice", WRITTEN).items():
         type_answer(page, grade_id, text)
-    run_all(page)
-    wait_run_and_save(page)
+    page.keyboard.press("Control+s")  # saved and submitted without a last run
+    page.wait_for_function("() => !window.__nb.context.model.dirty", timeout=30_000)
     submit(open_assignments(page), WRITTEN)
     inbound = sorted(p.name.split("+")[:2] for p in (pages.hub.state / "exchange" / "gradients" / "inbound").iterdir())
     assert inbound == [["alice", EXERCISE], ["alice", WRITTEN], ["bob", EXERCISE]], inbound
@@ -180,12 +178,14 @@ def test_instructor_grades_while_the_ta_grades_a_written_part(pages, hub, gradeb
         collected = formgrader_action(frame, exercise, "collect")
         assert "Successfully collected" in collected, collected
     open_terminal(page)
-    status, text = terminal_run(page, f"cd gradients && nablakit-grade {WRITTEN} --workers 2 --no-progress")
+    status, text = terminal_run(page, f"cd gradients && nablakit-grade {WRITTEN} --workers 1 --no-progress")
     assert status == 0, f"nablakit-grade {WRITTEN} failed:\n{text}"
+    ta = pages["ta"]
+    grading = open_grading_page(ta, WRITTEN)  # alice's exercise 2, in the TA's formgrader
     start = time.perf_counter()
     terminal_type(page, f"nablakit-grade {EXERCISE} --feedback --workers 2 --no-progress")
-    # while it grades exercise 1 into the same gradebook, the TA grades alice's written answer of exercise 2
-    saved = grade_written_part(pages["ta"], WRITTEN, "alice", "ex02-d-written", 1)
+    # while it grades exercise 1 into the same gradebook, the TA scores alice's written answer of exercise 2
+    saved = enter_score(ta, grading, "ex02-d-written", 1)
     assert saved["manual_score"] == 1, saved
     assert terminal_done(page) is None, "nablakit-grade had finished before the TA's grade: nothing ran concurrently"
     status, text = terminal_wait(page)
