@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from browser.lab import ROOT
@@ -313,14 +312,6 @@ def fetch_and_open_feedback(page, panel, assignment):
 def http_status(page, url):
     """Status of a GET with the user's own cookies (what the address bar would get)."""
     return page.context.request.get(url).status
-
-
-def hub_ready(url):
-    try:
-        urllib.request.urlopen(f"{url}/hub/api/", timeout=2)
-        return True
-    except OSError:
-        return False
 
 
 # --- a grader's manual grading in the formgrader -------------------------------------------------
