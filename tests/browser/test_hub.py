@@ -84,27 +84,32 @@ def hub(tmp_path_factory, gradebook_url):
 
 
 class Pages(dict):
-    """Each user's page, by name; ``.hub`` is the hub they are on."""
+    """Each user's page, by name, waited for on first use (servers spawn while others work)."""
 
     def __init__(self, pages, hub):
         super().__init__(pages)
         self.hub = hub
+        self.ready = set()
+
+    def __getitem__(self, user):
+        page = super().__getitem__(user)
+        if user not in self.ready:
+            start = time.perf_counter()
+            try:
+                wait_lab(page)
+            except Exception:
+                pytest.fail(f"{user}'s JupyterLab did not start:\n{self.hub.hub_log()}")
+            TIMES[f"waited for {user}'s server"] = time.perf_counter() - start
+            self.ready.add(user)
+        return page
 
 
 @pytest.fixture(scope="module")
 def pages(hub, browser):
-    """Everyone signs in at once (the hub spawns their servers in parallel)."""
-    start = time.perf_counter()
-    users = ("instructor", "ta", "alice", "bob")
-    opened = {user: start_login(browser, hub, user) for user in users}
-    try:
-        for page in opened.values():
-            wait_lab(page)
-    except Exception:
-        pytest.fail(f"a user's JupyterLab did not start:\n{hub.hub_log()}")
-    TIMES["four servers up"] = time.perf_counter() - start
-    yield Pages(opened, hub)
-    for page in opened.values():
+    """Everyone signs in at once; the hub spawns their servers in parallel."""
+    opened = Pages({user: start_login(browser, hub, user) for user in ("instructor", "alice", "bob", "ta")}, hub)
+    yield opened
+    for page in dict.values(opened):
         page.context.close()
 
 
