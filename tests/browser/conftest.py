@@ -39,7 +39,8 @@ def lab_server():
 
 
 @pytest.fixture(scope="session")
-def browser(lab_server):
+def browser():
+    # Not tied to lab_server: the hub test (its own xdist group) needs Chromium but no JupyterLab server.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -330,10 +330,11 @@ def open_grading_page(page, assignment):
 
 def enter_score(page, frame, grade_id, score):
     """Type a score into the grading page's box of ``grade_id``; returns once the formgrader saved it."""
-    box = frame.locator(f"input.score#{grade_id}")
-    box.wait_for(timeout=30_000)
+    # the page's script marks the box once it has loaded the grade (before that, typing saves nothing)
+    box = frame.locator(f"input.score.needs_manual_grade#{grade_id}")
+    box.wait_for(timeout=60_000)
     with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT",
-                              timeout=30_000) as response:
+                              timeout=60_000) as response:
         box.fill(str(score))
         box.press("Tab")  # leaving the box saves it
     assert response.value.status == 200, response.value.status

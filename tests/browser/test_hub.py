@@ -39,7 +39,8 @@ from exercise_cases import CASES
 from grading_support import postgres_available, postgres_server
 from nablakit.grading.submission import solution_answers
 
-pytestmark = pytest.mark.xdist_group("browser")
+# Its own group: under `make test` it runs beside the other browser tests, not after them.
+pytestmark = pytest.mark.xdist_group("hub")
 
 WRITTEN = "ex02-gradient-geometry"  # (d) has a written part, ex02-d-written (1 point)
 SLIP = CASES[EXERCISE]["wrong"][0]  # missing chain-rule factor 2*w1 in grad_L
