@@ -118,3 +118,21 @@ def test_role_configurations():
 def test_readme_walks_through_the_deployment():
     readme = (ROOT / "README.md").read_text()
     assert "deploy/z2jh/config.yaml" in readme and "make hub" in readme
+
+
+def test_make_hub_lays_out_homes_course_and_exchange(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("demo_hub", ROOT / "deploy" / "local" / "demo_hub.py")
+    demo_hub = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo_hub)
+    state = demo_hub.prepare_state(tmp_path / "state")
+    assert (state / "exchange").stat().st_mode & 0o777 == 0o777, "every user's server writes the exchange"
+    course = state / "home" / "instructor" / COURSE
+    for path in ("solutions/ex01-partial-derivatives", "exercises/ex01-partial-derivatives",
+                 "autograder/nbgrader_config.py"):
+        assert (course / path).exists(), path
+    assert (state / "home" / "ta" / COURSE).resolve() == course.resolve()
+    for student in ("alice", "bob"):
+        assert not any((state / "home" / student).iterdir()), "a student's home starts empty"
+    assert demo_hub.GROUPS == {f"formgrade-{COURSE}": ["instructor", "ta"], f"nbgrader-{COURSE}": ["alice", "bob"]}

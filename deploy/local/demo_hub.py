@@ -59,7 +59,13 @@ def _local_proxy():
 
 
 def hub_missing():
-    """Why the demo hub cannot start here (one line), or None if it can (the proxy may still need npm)."""
+    """Why the demo hub cannot start here (one line), or None if it can (the proxy may still need npm).
+
+    Examples
+    --------
+    >>> hub_missing() is None or "install" in hub_missing() or "needed" in hub_missing()
+    True
+    """
     try:
         import jupyterhub  # noqa: F401
     except ImportError:
@@ -91,6 +97,25 @@ def prepare_state(state):
     """Lay out the hub's state folder: homes, the course copy and the exchange.
 
     Each role's Jupyter configuration is ``deploy/jupyter-config/<role>/``, the same on a real hub.
+
+    Parameters
+    ----------
+    state : path
+        The folder (created if missing); an existing layout is kept (``--state`` to resume).
+
+    Returns
+    -------
+    pathlib.Path
+        ``state``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> state = prepare_state(tempfile.mkdtemp())
+    >>> sorted(p.name for p in (state / "home").iterdir())
+    ['alice', 'bob', 'instructor', 'ta']
+    >>> (state / "home" / "ta" / "gradients" / "solutions").is_dir()   # the TA shares the course
+    True
     """
     state = Path(state)
     exchange = state / "exchange"
