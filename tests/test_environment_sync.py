@@ -112,6 +112,6 @@ def test_postbuild_installs_package_without_extras():
 def test_makefile_installs_the_extras_its_targets_need():
     make = (ROOT / "Makefile").read_text()
     install = re.search(r"pip install .*-e '\.\[([a-z,]+)\]'", make)
-    assert install, "the Makefile's install line should name its extras: -e '.[grading,test]'"
+    assert install, "the Makefile's install line should name its extras: -e '.[grading,hub,test]'"
     assert set(install.group(1).split(",")) == {"grading", "hub", "test"}, \
         "make test, grade and hub need the grading, hub and test extras"
