@@ -15,7 +15,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab test test-fast test-variants exercises grade bench strip clean
+.PHONY: help setup lab hub test test-fast test-variants exercises grade bench strip clean
 
 help: ## List the targets
 	@echo "Gradients course - make targets:"
@@ -26,13 +26,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall only when the project description, the lock or the student settings changed.
-# One venv for every target: the course plus the grading layer (make grade, make test) and the
-# test tools. Students without make: `pip install .`; Binder installs that student set only.
+# One venv for every target: the course plus the grading layer (make grade, make test), the
+# demo hub's JupyterHub (make hub) and the test tools. Students without make: `pip install .`; Binder installs that student set only.
 # The lab settings (no news prompt, kernels start and stop with their notebooks) go where
 # JupyterLab reads overrides.json: <prefix>/share/jupyter/lab/settings/.
 $(STAMP): pyproject.toml constraints.txt autograder/student_nbgrader_config.py autograder/student_lab_overrides.json | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[grading,test]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[grading,hub,test]'
 	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader:create-assignment @jupyter/nbgrader:formgrader @jupyter/nbgrader:course-list >/dev/null 2>&1 || true
 	mkdir -p $(VENV)/etc/jupyter && cp autograder/student_nbgrader_config.py $(VENV)/etc/jupyter/nbgrader_config.py
 	mkdir -p $(VENV)/share/jupyter/lab/settings && cp autograder/student_lab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
@@ -42,6 +42,10 @@ setup: $(STAMP) ## Create .venv and install the pinned project (no-op when up to
 
 lab: $(STAMP) ## Open JupyterLab on the course chapters
 	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/course/00-welcome.ipynb --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
+
+# PORT only when given (the lab's default 8888 is not the hub's): otherwise a free port.
+hub: $(STAMP) ## Start a demo JupyterHub for the course (instructor, ta, alice, bob); Ctrl-C stops it
+	$(BIN)/python deploy/local/demo_hub.py $(if $(filter command line environment,$(origin PORT)),--port $(PORT)) $(HUB_ARGS)
 
 test: $(STAMP) ## Run the whole test suite (notebooks, nbgrader pipeline, browser)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) $(ARGS)

@@ -1,11 +1,12 @@
 """environment.yml (Binder, conda) and pyproject.toml describe the same student environment.
 
-pyproject.toml has three layers: ``[project] dependencies`` (what a student
+pyproject.toml has four layers: ``[project] dependencies`` (what a student
 needs for the chapters and exercises, ``pip install .``), the ``grading``
-extra (instructors' batch grading: ``pip install '.[grading]'``) and the
-``test`` extra (contributors). environment.yml, which Binder builds for every
+extra (instructors' batch grading: ``pip install '.[grading]'``), the ``hub``
+extra (the demo JupyterHub of ``make hub``) and the ``test`` extra
+(contributors). environment.yml, which Binder builds for every
 self-learner, lists exactly the student layer with the same lower bounds; the
-lock (constraints.txt) satisfies all three.
+lock (constraints.txt) satisfies all of them.
 """
 
 import re
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from the PyPI names
 CONDA_NAME = {}
 # Packages only instructors need; students and Binder must not get them.
-INSTRUCTOR_ONLY = {"tqdm", "distributed", "dask", "psycopg"}
+INSTRUCTOR_ONLY = {"tqdm", "distributed", "dask", "psycopg", "jupyterhub"}
 
 
 def project():
@@ -49,8 +50,8 @@ def lower_bound(spec):
     return match.group(1) if match else None
 
 
-def test_the_layers_are_student_grading_and_test():
-    assert set(project()["optional-dependencies"]) == {"grading", "test"}
+def test_the_layers_are_student_grading_hub_and_test():
+    assert set(project()["optional-dependencies"]) == {"grading", "hub", "test"}
 
 
 def test_environment_yml_is_exactly_the_student_set():
@@ -93,7 +94,7 @@ def test_lock_satisfies_pyproject():
         if "==" in line and not line.startswith("#"):
             name, version = line.split("==")
             pins[name.strip().lower().replace("_", "-")] = version.strip()
-    for name, req in requirements("student", "grading", "test").items():
+    for name, req in requirements("student", "grading", "hub", "test").items():
         key = name.replace("_", "-")
         assert key in pins, f"{name} is not pinned in constraints.txt"
         assert req.specifier.contains(pins[key], prereleases=True), f"{name}=={pins[key]} violates {req.specifier}"
@@ -111,5 +112,6 @@ def test_postbuild_installs_package_without_extras():
 def test_makefile_installs_the_extras_its_targets_need():
     make = (ROOT / "Makefile").read_text()
     install = re.search(r"pip install .*-e '\.\[([a-z,]+)\]'", make)
-    assert install, "the Makefile's install line should name its extras: -e '.[grading,test]'"
-    assert set(install.group(1).split(",")) == {"grading", "test"}, "make test/grade need grading and test"
+    assert install, "the Makefile's install line should name its extras: -e '.[grading,hub,test]'"
+    assert set(install.group(1).split(",")) == {"grading", "hub", "test"}, \
+        "make test, grade and hub need the grading, hub and test extras"

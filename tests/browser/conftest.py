@@ -2,7 +2,8 @@
 
 Without Chromium (or Playwright) the browser test modules are not collected;
 ``test_browser_available.py`` then reports one skip saying how to install it,
-or fails under CI (``CI=true``), where the browser tests must run.
+or fails under CI (``CI=true``), where the browser tests must run. The same
+holds for the JupyterHub test without JupyterHub or Node.js.
 """
 
 import time
@@ -10,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from browser.hub_pages import hub_missing
 from browser.lab import ROOT, LabPage, LabServer, browser_missing, launch_browser
 
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 
 if browser_missing():
-    collect_ignore = ["test_chapters.py", "test_exercise.py", "test_nbgrader_ui.py"]
+    collect_ignore = ["test_chapters.py", "test_exercise.py", "test_nbgrader_ui.py", "test_hub.py"]
+elif hub_missing():
+    collect_ignore = ["test_hub.py"]
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +39,8 @@ def lab_server():
 
 
 @pytest.fixture(scope="session")
-def browser(lab_server):
+def browser():
+    # Not tied to lab_server: the hub test (its own xdist group) needs Chromium but no JupyterLab server.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

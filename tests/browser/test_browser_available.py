@@ -1,4 +1,4 @@
-"""The browser tests can run: Playwright and Chromium are installed (required under CI)."""
+"""The browser tests can run: Playwright and Chromium, and for the hub test JupyterHub and Node.js (required under CI)."""
 
 import os
 
@@ -12,3 +12,12 @@ def test_browser_is_available():
     if missing and os.environ.get("CI", "").lower() != "true":
         pytest.skip(f"browser tests not run: {missing}")
     assert not missing, f"CI=true but the browser tests cannot run: {missing}"
+
+
+def test_hub_is_available():
+    from browser.hub_pages import hub_missing
+
+    missing = browser_missing() or hub_missing()
+    if missing and os.environ.get("CI", "").lower() != "true":
+        pytest.skip(f"JupyterHub test (tests/browser/test_hub.py) not run: {missing}")
+    assert not missing, f"CI=true but the JupyterHub test cannot run: {missing}"
