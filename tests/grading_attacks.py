@@ -281,7 +281,7 @@ _kernel.shell_handlers["execute_request"] = _no_tests
 '''
 
 #: (h) Answers that are objects lying through ``__array__``, ``__float__`` and ``__eq__``: each looks up the
-#: reference value in the frames of the check that reads it.
+#: reference value in the frames of the check that reads it (exercise 1, answer cell -> source).
 LIAR = '''
 import sys
 import numpy as np
@@ -318,23 +318,14 @@ def df_dy(x, y, z):
 
 def df_dz(x, y, z):
     return _Answer()
-
-
-def d2f_dxdy(x, y, z):
-    return _Answer()
-
-
-def d2f_dydx(x, y, z):
-    return _Answer()
-
-
-def grad_L(w):
-    return _Answer()
-
-
-grad_f_at_110 = _Answer()
-critical_points_L = _Answer()
 '''
+EX01_LIAR = {
+    "ex01-a-answer": LIAR,
+    "ex01-b-answer": "grad_f_at_110 = _Answer()\n",
+    "ex01-c-answer": "def d2f_dxdy(x, y, z):\n    return _Answer()\n\n\ndef d2f_dydx(x, y, z):\n    return _Answer()\n",
+    "ex01-d-grad-answer": "def grad_L(w):\n    return _Answer()\n",
+    "ex01-d-points-answer": "critical_points_L = _Answer()\n",
+}
 
 #: (i) A student function that installs the swallowing trace function when a test calls it.
 HOOK_ON_CALL = "import sys\n" + _SWALLOWING_TRACER + '''
