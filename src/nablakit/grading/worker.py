@@ -81,6 +81,7 @@ def _result(job, status, reason=None, **extra):
         "messages": {},
         "breach": [],
     }
+    out["checks"] = "split" if job.get("split_checks", True) else "in-kernel"
     out.update(extra)
     return out
 
@@ -203,6 +204,9 @@ def grade_in_this_process(job):
 
     limits = Limits.from_dict(job["limits"])
     sandbox.EVENTS.clear()
+    for key in sandbox.STATS:
+        sandbox.STATS[key] = type(sandbox.STATS[key])()
+    split = bool(job.get("split_checks", True))
     kernels.ForkProvisioner.memory = limits.memory
     if job.get("db_url"):
         os.environ["NBGRADER_DB_URL"] = job["db_url"]
@@ -227,6 +231,7 @@ def grade_in_this_process(job):
     overrides.Execute.timeout = limits.cell_timeout_seconds
     overrides.GuardedExecute.max_output = int(limits.max_output)
     overrides.GuardedExecute.shutdown_kernel = "immediate"
+    overrides.GuardedExecute.split_checks = split
     overrides.Autograde.create_student = True
     from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
 
@@ -244,7 +249,9 @@ def grade_in_this_process(job):
         failed = False
     except SystemExit as exc:
         failed = exc.code not in (0, None)
-    result = _result(job, "pending", events=list(sandbox.EVENTS))
+    result = _result(job, "pending", events=list(sandbox.EVENTS), checks="split" if split else "in-kernel")
+    if split:
+        result["split_stats"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in sandbox.STATS.items()}
     if failed:
         reason = next((e["detail"] for e in sandbox.EVENTS if e["kind"] == "output"), None)
         if reason:
