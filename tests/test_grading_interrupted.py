@@ -37,15 +37,17 @@ pytestmark = [
 EX1 = "ex01-partial-derivatives"
 GRADE_CMD = str(Path(sys.executable).parent / "nablakit-grade")
 
-# Starts the grader, then answers each line on stdin with the processes still below it (JSON [pid, command line]).
+# Starts the grader (its output to the file named first), then answers each line on stdin with the grader's exit
+# status (None while it runs) and the processes still below the watcher (JSON [pid, command line]).
 WATCHER = r"""
 import json, os, subprocess, sys
 from nablakit.grading.limits import become_subreaper, descendants, reap
 assert become_subreaper(), "prctl(PR_SET_CHILD_SUBREAPER) failed"
-grader = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
+with open(sys.argv[1], "wb") as log:
+    grader = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
 print(grader.pid, flush=True)
 for _ in sys.stdin:
+    status = grader.poll()
     reap()
     left = []
     for pid in descendants(os.getpid()):
@@ -54,7 +56,7 @@ for _ in sys.stdin:
                 left.append([pid, fh.read().replace(b"\0", b" ").decode(errors="replace")[:160]])
         except OSError:
             pass
-    print(json.dumps(left), flush=True)
+    print(json.dumps([status, left]), flush=True)
 """
 
 
@@ -84,7 +86,8 @@ def test_a_grader_killed_mid_batch_leaves_nothing_behind_and_loses_no_grade(tmp_
     shutil.copytree(root, reference)
     uninterrupted = subprocess.Popen(command(reference), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    watcher = subprocess.Popen([sys.executable, "-c", WATCHER, *command(root)], stdin=subprocess.PIPE,
+    log = tmp_path / "killed-grader.log"
+    watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(log), *command(root)], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True)
     try:
         grader = int(watcher.stdout.readline())
@@ -100,11 +103,14 @@ def test_a_grader_killed_mid_batch_leaves_nothing_behind_and_loses_no_grade(tmp_
         while time.monotonic() < killed + 120:
             watcher.stdin.write("\n")
             watcher.stdin.flush()
-            left = json.loads(watcher.stdout.readline())
-            first = left if first is None else first
-            if not left:
+            status, left = json.loads(watcher.stdout.readline())
+            if first is None and status is not None:
+                first = left
+                assert status == -signal.SIGKILL, f"the grader ended before the kill (exit {status}): " \
+                                                  + log.read_text(errors="replace")[-3000:]
+            if status is not None and not left:
                 break
-            time.sleep(0.2)
+            time.sleep(0.02 if status is None else 0.2)
         settled = time.monotonic() - killed
         assert left == [], f"processes of the killed grader still running after {settled:.0f} s: {left}"
     finally:
