@@ -86,8 +86,7 @@ def split(course, tmp_path_factory):  # noqa: F811 - the pipeline's session fixt
         build_submission(notebook_path(root, "exercises", exercise), root, student, answers(right))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NABLAKIT_VARIANTS", "off")  # the pipeline's plain nbgrader autograde uses the reference variant
-        batch = grade_batch(Course.load(root, db_url=sqlite_url(root)), EXERCISES, workers=2, limits=LIMITS,
-                            progress=False)
+        batch = grade_batch(Course.load(root, db_url=sqlite_url(root)), EXERCISES, limits=LIMITS, progress=False)
     cost = [r["split_stats"] for r in batch.results if r.get("split_stats")]
     print(f"\nsplit batch: {len(batch.results)} submissions in {batch.seconds:.1f} s; checker "
           f"{sum(c['checker_seconds'] for c in cost) / max(1, len(cost)):.2f} s per submission")
@@ -143,28 +142,32 @@ def test_answers_that_may_not_cross_score_zero_and_are_named(split):
     assert result["auto_score"] == reference["auto_score"] - reference["parts"][part][1]
 
 
-def test_a_student_functions_prints_reach_the_test_cell(split):
+def test_a_student_functions_prints_and_warnings_reach_the_test_cell(split):
     batch, root = split
-    result = _result(batch, EX5, "probe-noisy")
-    assert result["auto_score"] == result["auto_max"], result["messages"]
     graded = nbformat.read(root / "autograder" / "autograded" / "probe-noisy" / EX5 / f"{EX5}.ipynb", as_version=4)
     tests = [c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
-    text = "".join(o.get("text", "") for c in tests for o in c.get("outputs", []) if o.output_type == "stream")
-    assert "computing mse_grad" in text and "a note from mse_grad" in text
+    streams = [o for c in tests for o in c.get("outputs", []) if o.output_type == "stream"]
+    assert "computing mse_grad" in "".join(o.text for o in streams if o.name == "stdout")
+    assert "UserWarning: a note from mse_grad" in "".join(o.text for o in streams if o.name == "stderr")
+    # nbgrader gives no credit to a test cell with output on stderr, in a kernel as here
+    result = _result(batch, EX5, "probe-noisy")
+    assert 0 < result["auto_score"] < result["auto_max"] and not result["messages"]
 
 
-def test_in_kernel_checks_run_the_tests_in_the_kernel_and_say_so(course, tmp_path):  # noqa: F811
+def test_in_kernel_checks_run_the_tests_in_the_kernel_and_grade_alike(split, course, tmp_path):  # noqa: F811
     root = tmp_path / "course"
     shutil.copytree(course.root, root, ignore=shutil.ignore_patterns("feedback", "autograded", "logs", "submitted"))
-    for student, answers in (("solution", solution_answers(notebook_path(ROOT, "solutions", EX6))),
-                             ("wrong", {**solution_answers(notebook_path(ROOT, "solutions", EX6)),
-                                        **CASES[EX6]["wrong"][1]["answers"]})):
-        build_submission(notebook_path(root, "exercises", EX6), root, student, answers)
+    right = solution_answers(notebook_path(ROOT, "solutions", EX6))
+    students = {"solution": (EX6, right), "wrong2": (EX6, {**right, **CASES[EX6]["wrong"][1]["answers"]}),
+                "probe-noisy": (EX5, PROBES["probe-noisy"][1](solution_answers(notebook_path(ROOT, "solutions", EX5))))}
+    for student, (exercise, answers) in students.items():
+        build_submission(notebook_path(root, "exercises", exercise), root, student, answers)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NABLAKIT_VARIANTS", "off")
-        batch = grade_batch(Course.load(root, db_url=sqlite_url(root)), [EX6], workers=2, limits=LIMITS,
-                            progress=False, split_checks=False)
+        batch = grade_batch(Course.load(root, db_url=sqlite_url(root)), [EX5, EX6], limits=LIMITS, progress=False,
+                            split_checks=False)
     assert {r["checks"] for r in batch.results} == {"in-kernel"}
     assert "IN the students' kernels" in batch.summary()
-    assert batch.result(EX6, "solution")["auto_score"] == 10
-    assert batch.result(EX6, "wrong")["parts"]["ex06-a-in-place"][0] == 0
+    for student, (exercise, _) in students.items():
+        assert batch.result(exercise, student)["parts"] == _result(split[0], exercise, student)["parts"], student
+    assert batch.result(EX6, "wrong2")["parts"]["ex06-a-in-place"][0] == 0

@@ -154,8 +154,10 @@ class Bridge:
     def _argument(self, value):
         """An argument of a callback, marked when it is (a view of) an array the checker passed in."""
         if type(value) is np.ndarray and self._frames:
-            for index, given in enumerate(self._frames[-1]):
+            arrays, touched = self._frames[-1]
+            for index, given in enumerate(arrays):
                 if type(given) is np.ndarray and np.shares_memory(value, given):
+                    touched.add(index)  # the checker's copy now holds this content: send the final one too
                     offset = value.__array_interface__["data"][0] - given.__array_interface__["data"][0]
                     return {"alias": index, "given": self._encode(given),
                             "view": [offset, list(value.shape), list(value.strides), value.dtype.str],
@@ -233,7 +235,8 @@ class Bridge:
         mutable = (np.ndarray, list, dict, np.random.Generator)
         before = [dumps(self._encode(a)) if type(a) in mutable else None for a in args]
         before_kw = {k: dumps(self._encode(v)) for k, v in kwargs.items() if type(v) in mutable}
-        self._frames.append(list(args) + list(kwargs.values()))
+        touched = set()
+        self._frames.append((list(args) + list(kwargs.values()), touched))
         error = value = None
         try:
             with _warnings.catch_warnings(record=True) as caught, np.errstate(**errstate):
@@ -247,13 +250,14 @@ class Bridge:
         warned = [[_text(getattr(w.category, "__name__", "Warning"), 100), _text(w.message, 1000),
                    _text(w.filename, 300), int(w.lineno or 0)] for w in caught[:100]]
         after = []
-        for arg, snapshot in zip(args, before):
+        for index, (arg, snapshot) in enumerate(zip(args, before)):
             node = self._encode(arg) if snapshot is not None else None
-            after.append(node if node is not None and dumps(node) != snapshot else None)
+            changed = node is not None and (index in touched or dumps(node) != snapshot)
+            after.append(node if changed else None)
         after_kw = {}
-        for key, snapshot in before_kw.items():
+        for index, (key, snapshot) in enumerate(before_kw.items()):
             node = self._encode(kwargs[key])
-            if dumps(node) != snapshot:
+            if len(args) + list(kwargs).index(key) in touched or dumps(node) != snapshot:
                 after_kw[key] = node
         return {"op": "ret", "v": None if error else self._encode(value), "e": error, "w": warned,
                 "a": after, "k": after_kw}

@@ -415,6 +415,7 @@ class Link:
                 raise RuntimeError("a callback that is no longer valid")
             args = [self._callback_argument(a) for a in request.get("a") or []]
             kwargs = {str(k): self._callback_argument(v) for k, v in (request.get("k") or {}).items()}
+            self.waiting = True  # a call of the student's code made by ``func`` goes by stdin
             value = func(*args, **kwargs)
             reply = {"op": "value", "v": self.encode(value)}
         except (CellTimeout, KernelGone):
@@ -637,7 +638,8 @@ class Checker:
             self.link.deadline = deadline
             with contextlib.redirect_stdout(outputs.out), contextlib.redirect_stderr(outputs.err), \
                     warnings.catch_warnings():
-                warnings.simplefilter("default")
+                _kernel_warning_filters()
+                warnings.showwarning = _show_warning  # on the cell's stderr, as a kernel shows it
                 exec(compile(tree, "<test cell>", "exec"), self.ns)
                 value = eval(compile(last, "<test cell>", "eval"), self.ns) if last is not None else None
             if value is not None:
@@ -660,6 +662,20 @@ class Checker:
             self.seconds += time.monotonic() - start
         cell.outputs = outputs.items + ([error] if error is not None else [])
         return outputs
+
+
+def _kernel_warning_filters():
+    """Python's default warning filters, as a fresh kernel has them (nbgrader zeroes a test cell with stderr output)."""
+    warnings.resetwarnings()
+    warnings.simplefilter("default")
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    # line="": never read the file a student's warning names (it could name the answer key).
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line=""))
 
 
 def _pretty(value):
