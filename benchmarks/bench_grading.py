@@ -179,7 +179,10 @@ def main():
             mine = grades(base / name)
             differ = sorted(k for k in set(mine) | set(reference) if mine.get(k) != reference.get(k))
             if len(mine) != n or differ:
-                print(f"grading batch: FAIL ({name}), {len(mine)} of {n} graded, grades differ for {differ[:5]}")
+                first = differ[0] if differ else None
+                detail = f": {mine.get(first)} against nbgrader's {reference.get(first)}" if first else ""
+                print(f"grading batch: FAIL ({name}, {times[name]:.1f} s), {len(mine)} of {n} graded, grades differ "
+                      f"for {differ[:5]}{detail}")
                 return 1
         primary = next(iter(modes))
         t_ours = times[primary]
