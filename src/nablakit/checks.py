@@ -536,11 +536,11 @@ def _proxy_facts(obj):
 
     When the checks run outside the student's kernel (``nablakit-grade``'s
     default), a student's function reaches them as a
-    ``nablakit.grading.checker.StudentFunction``: its code is not here, so
+    ``nablakit.grading.proxy.StudentFunction``: its code is not here, so
     the code checks read the facts its kernel sent instead.
     """
-    checker = sys.modules.get("nablakit.grading.checker")
-    if checker is not None and type(obj) is checker.StudentFunction:
+    proxy = sys.modules.get("nablakit.grading.proxy")
+    if proxy is not None and type(obj) is proxy.StudentFunction:
         return obj.facts
     return None
 

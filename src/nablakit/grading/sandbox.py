@@ -29,6 +29,10 @@ code (hidden or not) or library internals.
 
 Events (tampering restored, kernel lost, output cap) are collected in
 :data:`EVENTS` of the grading process, which reports them.
+
+Long on purpose: the output cap, kernel-loss handling, the guard and the
+split checks all act on the one cell loop of :class:`GuardedExecute`, and
+an instructor checks what grading does to a cell by reading it in one place.
 """
 
 from __future__ import annotations
@@ -300,8 +304,9 @@ class GuardedExecute(Execute):
 
     def _after_test(self, cell, label, answer=None, nonce=None, findings=False):
         failed = any(o.get("output_type") == "error" for o in cell.outputs)
-        if self._guard_name and not failed:
-            # A failed test earns nothing anyway; whatever it changed is undone before the next test.
+        # A failed test earns nothing anyway; whatever it changed is undone before the next test. With split
+        # checks the findings come from the student's kernel after the test and are reported either way.
+        if self._guard_name and (not failed or findings is not False):
             if findings is False:
                 findings = self._parse_check(answer, nonce)
             if findings is None:

@@ -205,8 +205,18 @@ def _raw(node, budget):
     return raw
 
 
-def _dtype(node):
-    name = node.get("d")
+def numeric_dtype(name):
+    """The NumPy dtype of a dtype string such as ``"<f8"``, if it is a numeric or bool one.
+
+    Examples
+    --------
+    >>> numeric_dtype("<i4")
+    dtype('int32')
+    >>> numeric_dtype("|O")
+    Traceback (most recent call last):
+    ...
+    nablakit.grading.wire.WireError: dtype '|O' is not a numeric or bool dtype
+    """
     if not isinstance(name, str) or not _DTYPE.fullmatch(name):
         raise WireError(f"dtype {str(name)[:20]!r} is not a numeric or bool dtype")
     dtype = np.dtype(name)
@@ -251,13 +261,13 @@ def _decode(node, depth, budget, hooks):
             raise WireError("bad complex number")
         return complex(items[0], items[1])
     if kind == "ns":
-        dtype = _dtype(node)
+        dtype = numeric_dtype(node.get("d"))
         raw = _raw(node, budget)
         if len(raw) != dtype.itemsize:
             raise WireError("scalar bytes do not match its dtype")
         return np.frombuffer(raw, dtype=dtype)[0]
     if kind == "nd":
-        dtype = _dtype(node)
+        dtype = numeric_dtype(node.get("d"))
         shape = node.get("s")
         if type(shape) is not list or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
             raise WireError("bad array shape")
