@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import io
 import sys
 import time
@@ -90,6 +91,12 @@ def _split_last_expression(source):
     return tree, last
 
 
+@functools.lru_cache(maxsize=512)
+def cell_names(source):
+    """``(names read, names bound)`` of a cell, as frozensets (cached: the worker fills it before it forks)."""
+    return frozenset(used_names(source)), frozenset(bound_names(source))
+
+
 class Checker:
     """One notebook's checker: its namespace and the student-kernel link (see the module docstring)."""
 
@@ -117,16 +124,19 @@ class Checker:
 
     def close(self):
         if self.link is not None:
-            self.link.close()
+            with contextlib.suppress(Exception):
+                self.link.close()
 
     def _names_to_fetch(self, source):
-        bound_here = bound_names(source)
-        return sorted(n for n in used_names(source)
+        used, bound_here = cell_names(source)
+        return sorted(n for n in used
                       if n not in self.trusted and n not in _BUILTINS and n not in bound_here
                       and not n.startswith("__"))
 
     def _prepare(self, source, deadline, count=False):
         names = self._names_to_fetch(source)
+        if not names and not count:
+            return None
         count, values, missing = self.link.fetch(names, deadline, count)
         self.ns.update(values)
         for name in missing:
@@ -149,7 +159,7 @@ class Checker:
             pass
         finally:
             self.link.deadline = None
-            self.trusted |= bound_names(cell.source)
+            self.trusted |= cell_names(cell.source)[1]
             self.seconds += time.monotonic() - start
 
     def run_test(self, cell, cap):
@@ -188,7 +198,7 @@ class Checker:
         finally:
             self.link.deadline = None
             self.link.outputs = None
-            self.trusted |= bound_names(cell.source)
+            self.trusted |= cell_names(cell.source)[1]
             self.seconds += time.monotonic() - start
         cell.outputs = outputs.items + ([error] if error is not None else [])
         return outputs

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import json
 import secrets
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 
 from . import wire
@@ -62,10 +64,9 @@ def _student_exception(kind, message, builtin):
                 pass
     if not kind.isidentifier():
         kind = "StudentError"
-    cls = _STUDENT_ERRORS.get(kind)
-    if cls is None:
-        cls = _STUDENT_ERRORS[kind] = type(kind, (StudentError,), {"__module__": "student"})
-    return cls(message)
+    if kind not in _STUDENT_ERRORS:
+        _STUDENT_ERRORS[kind] = type(kind, (StudentError,), {"__module__": "student"})
+    return _STUDENT_ERRORS[kind](message)
 
 
 class Refused:
@@ -89,12 +90,10 @@ class Refused:
     def __getattr__(self, name):
         self._fail()
 
-    __setattr__ = __array__ = __float__ = __int__ = __index__ = __complex__ = __bool__ = __len__ = _fail
-    __iter__ = __getitem__ = __setitem__ = __contains__ = __call__ = __hash__ = _fail
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _fail
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _fail
-    __matmul__ = __rmatmul__ = __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _fail
-    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _fail
+    __setattr__ = __array__ = __float__ = __int__ = __index__ = __complex__ = __bool__ = __len__ = __iter__ = _fail
+    __getitem__ = __setitem__ = __contains__ = __call__ = __hash__ = __eq__ = __ne__ = __lt__ = __le__ = _fail
+    __gt__ = __ge__ = __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _fail
+    __rtruediv__ = __matmul__ = __rmatmul__ = __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = __mod__ = _fail
 
 
 class StudentFunction:
@@ -114,14 +113,11 @@ class StudentFunction:
         self.__qualname__ = str(node.get("qualname") or self.__name__)
         self.__module__ = str(node.get("module") or "")
         self.__doc__ = None
-        refs = []
-        for ref in node.get("refs") or []:
-            if isinstance(ref, list) and len(ref) == 4:
-                refs.append((str(ref[0]), str(ref[1]), bool(ref[2]), str(ref[3])))
-        names = node.get("names") or []
-        self.facts = {"package": bool(node.get("package")), "names": frozenset(str(n) for n in names
-                                                                              if isinstance(n, str)),
-                      "refs": refs, "source": node.get("source") if isinstance(node.get("source"), str) else None}
+        refs = [(str(a), str(b), bool(c), str(d)) for a, b, c, d in
+                (r for r in node.get("refs") or [] if isinstance(r, list) and len(r) == 4)]
+        names = frozenset(n for n in node.get("names") or [] if isinstance(n, str))
+        source = node.get("source") if isinstance(node.get("source"), str) else None
+        self.facts = {"package": bool(node.get("package")), "names": names, "refs": refs, "source": source}
 
     def __call__(self, *args, **kwargs):
         return self._link.call(self, args, kwargs)
@@ -161,8 +157,7 @@ class Link:
         self.top = None  # the outermost request in progress (its reply ends a call, or an interrupted one)
 
     def close(self):
-        with contextlib.suppress(Exception):
-            self.kc.stop_channels()
+        self.kc.stop_channels()
 
     # -- set-up and plain requests ---------------------------------------------------------
     def install(self):
@@ -424,14 +419,14 @@ class Link:
                                  "the kernel was killed")
             ready = dict(poller.poll(int(self.poll * 1000)))
             if stdin in ready:
-                msg = self.kc.get_stdin_msg(timeout=0)
+                msg = _read(stdin)
                 if msg["msg_type"] == "input_request":
                     if interrupted is not None:
                         self.kc.input("")  # unwinds the student's code that waits for a callback
                         continue
                     return "stdin", msg
             if shell in ready:
-                msg = self.kc.get_shell_msg(timeout=0)
+                msg = _read(shell)
                 parent = msg["parent_header"].get("msg_id")
                 if interrupted is not None and parent == self.top:
                     self.waiting = False
@@ -449,11 +444,11 @@ class Link:
     def _drain(self, msg_id, limit=2.0):
         """Read the kernel's outputs for ``msg_id`` (until it is idle) into the current cell's outputs."""
         end = time.monotonic() + limit
+        iopub = self.kc.iopub_channel.socket
         while time.monotonic() < end:
-            try:
-                msg = self.kc.get_iopub_msg(timeout=max(0.0, end - time.monotonic()))
-            except Exception:  # noqa: BLE001 - queue.Empty: the kernel sent nothing more
+            if not iopub.poll(max(1, int(1000 * (end - time.monotonic())))):
                 return
+            msg = _read(iopub)
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
@@ -470,18 +465,21 @@ class Link:
                 self.outputs.add(out)
 
     def _interrupt(self):
-        from nbclient.util import run_sync
-
         with contextlib.suppress(Exception):
             run_sync(self.ex.km.interrupt_kernel)()
 
     def _alive(self):
-        from nbclient.util import run_sync
-
-        try:
+        with contextlib.suppress(Exception):
             return bool(run_sync(self.ex.km.is_alive)())
-        except Exception:  # noqa: BLE001
-            return False
+        return False
+
+
+def _read(socket):
+    """A ready Jupyter message, parsed without jupyter_client's date handling (or signature: the kernel sends it)."""
+    raw = socket.recv_multipart()
+    start = raw.index(b"<IDS|MSG>") + 2
+    header, parent, _, content = (json.loads(part) for part in raw[start:start + 4])
+    return {"msg_type": header.get("msg_type"), "header": header, "parent_header": parent, "content": content}
 
 
 def _write_back(target, value):
