@@ -86,46 +86,51 @@ def test_a_grader_killed_mid_batch_leaves_nothing_behind_and_loses_no_grade(tmp_
     shutil.copytree(root, reference)
     uninterrupted = subprocess.Popen(command(reference), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    log = tmp_path / "killed-grader.log"
-    watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(log), *command(root)], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
     try:
-        grader = int(watcher.stdout.readline())
-        deadline = time.monotonic() + 300
-        while not autograded(root) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        done = autograded(root)
-        os.kill(grader, signal.SIGKILL)
-        killed = time.monotonic()
-        assert 1 <= len(done) < len(students), done
+        log = tmp_path / "killed-grader.log"
+        watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(log), *command(root)], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
+        try:
+            grader = int(watcher.stdout.readline())
+            deadline = time.monotonic() + 300
+            while not autograded(root) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            done = autograded(root)
+            os.kill(grader, signal.SIGKILL)
+            killed = time.monotonic()
+            assert 1 <= len(done) < len(students), done
 
-        left, first = None, None
-        while time.monotonic() < killed + 120:
-            watcher.stdin.write("\n")
-            watcher.stdin.flush()
-            status, left = json.loads(watcher.stdout.readline())
-            if first is None and status is not None:
-                first = left
-                assert status == -signal.SIGKILL, f"the grader ended before the kill (exit {status}): " \
-                                                  + log.read_text(errors="replace")[-3000:]
-            if status is not None and not left:
-                break
-            time.sleep(0.02 if status is None else 0.2)
-        settled = time.monotonic() - killed
-        assert left == [], f"processes of the killed grader still running after {settled:.0f} s: {left}"
+            left, first = None, None
+            while time.monotonic() < killed + 120:
+                watcher.stdin.write("\n")
+                watcher.stdin.flush()
+                status, left = json.loads(watcher.stdout.readline())
+                if first is None and status is not None:
+                    first = left
+                    assert status == -signal.SIGKILL, f"the grader ended before the kill (exit {status}): " \
+                                                      + log.read_text(errors="replace")[-3000:]
+                if status is not None and not left:
+                    break
+                time.sleep(0.02 if status is None else 0.2)
+            settled = time.monotonic() - killed
+            assert left == [], f"processes of the killed grader still running after {settled:.0f} s: {left}"
+        finally:
+            watcher.stdin.close()
+            watcher.wait(timeout=30)
+        part_way = autograded(root)
+        assert len(part_way) < len(students), "the kill came too late to interrupt the batch"
+        print(f"\nkilled with {len(done)} of {len(students)} graded; {len(part_way)} once its workers ended; "
+              f"{len(first or [])} processes right after the kill, none {settled:.1f} s later")
+
+        again = subprocess.run(command(root), capture_output=True, text=True, timeout=600)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        out, err = uninterrupted.communicate(timeout=600)
+        assert uninterrupted.returncode == 0, out[-3000:] + err[-3000:]
+        for student in students:
+            assert gradebook_parts(sqlite_url(root), EX1, student) == gradebook_parts(sqlite_url(reference), EX1,
+                                                                                      student), student
+        assert autograded(root) == sorted(students)
     finally:
-        watcher.stdin.close()
-        watcher.wait(timeout=30)
-    part_way = autograded(root)
-    assert len(part_way) < len(students), "the kill came too late to interrupt the batch"
-    print(f"\nkilled with {len(done)} of {len(students)} graded; {len(part_way)} once its workers ended; "
-          f"{len(first or [])} processes right after the kill, none {settled:.1f} s later")
-
-    again = subprocess.run(command(root), capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    out, err = uninterrupted.communicate(timeout=600)
-    assert uninterrupted.returncode == 0, out[-3000:] + err[-3000:]
-    for student in students:
-        assert gradebook_parts(sqlite_url(root), EX1, student) == gradebook_parts(sqlite_url(reference), EX1,
-                                                                                  student), student
-    assert autograded(root) == sorted(students)
+        if uninterrupted.poll() is None:  # the test failed before it waited for the reference
+            uninterrupted.kill()
+            uninterrupted.wait()
