@@ -4,15 +4,18 @@ Builds 40 submissions, three or four for each exercise (the solution, two
 answers with a named mistake from ``tests/exercise_cases.py`` and a blank
 release, filled in with the submission builder) in a temporary
 course, copies that course once per run (same submissions, same fresh gradebook),
-then grades one copy with ``nablakit-grade`` (its default number of workers,
-cores + 1, every kernel in its bubblewrap sandbox; the whole command timed:
-start-up, grading, reports) and the other with one plain
-``nbgrader autograde "ex[0-9][0-9]-*" --force`` (one process for all the
-exercises, the fastest way to run nbgrader sequentially). A third copy is
-graded with ``nablakit-grade --no-sandbox``: the difference is the sandbox's
-own cost per submission. With ``NABLAKIT_BENCH_PER_KERNEL=1`` a fourth copy
-is graded with the sandbox but without the kernel fork server (a fresh
-sandboxed interpreter per kernel), the alternative design. Prints the wall
+then grades one copy with ``nablakit-grade`` (its default: number of workers
+cores + 1, every kernel in its bubblewrap sandbox, the test cells in a checker
+outside the student's kernel; the whole command timed: start-up, grading,
+reports) and another with one plain ``nbgrader autograde "ex[0-9][0-9]-*"
+--force`` (one process for all the exercises, the fastest way to run nbgrader
+sequentially). A third copy is graded with ``nablakit-grade
+--in-kernel-checks`` (the test cells in the student's kernel, as nbgrader
+runs them): the difference is the cost of the split per submission. A fourth
+is graded with ``--no-sandbox``: the difference is the sandbox's own cost.
+With ``NABLAKIT_BENCH_PER_KERNEL=1`` a fifth copy is graded with the sandbox
+but without the kernel fork server (a fresh sandboxed interpreter per
+kernel), the alternative design. Prints the wall
 times, the cost per submission and the ratio, all from this one run, and
 exits with status 1 if any grade differs from sequential nbgrader's. Both
 graders run with ``NABLAKIT_VARIANTS=off`` (everyone on the reference
@@ -75,6 +78,13 @@ def grades(root):
     return out
 
 
+def _has_split():
+    """Whether this nablakit-grade can run the checks in the student's kernel (so its default runs them outside)."""
+    out = subprocess.run([str(Path(sys.executable).parent / "nablakit-grade"), "--help"], capture_output=True,
+                         text=True)
+    return "--in-kernel-checks" in out.stdout
+
+
 def kernel_cost(rounds=8):
     """Median seconds to start a kernel, run one cell and stop it: sandboxed fork server vs unsandboxed one.
 
@@ -128,7 +138,11 @@ def main():
             for student, answers in class_of(name, size).items():
                 build_submission(released, course, student, answers)
                 n += 1
-        modes = {"sandbox": ([], {}), "no-sandbox": (["--no-sandbox"], {})}
+        split = _has_split()
+        modes = {"split" if split else "sandbox": ([], {})}
+        if split:
+            modes["in-kernel checks"] = (["--in-kernel-checks"], {})
+        modes["no-sandbox"] = (["--no-sandbox"], {})
         if os.environ.get("NABLAKIT_BENCH_PER_KERNEL") == "1":
             modes["sandbox, no fork server"] = ([], {"NABLAKIT_GRADE_FORK_KERNELS": "0"})
         for name in [*modes, "sequential"]:
@@ -165,20 +179,30 @@ def main():
             mine = grades(base / name)
             differ = sorted(k for k in set(mine) | set(reference) if mine.get(k) != reference.get(k))
             if len(mine) != n or differ:
-                print(f"grading batch: FAIL ({name}), {len(mine)} of {n} graded, grades differ for {differ[:5]}")
+                first = differ[0] if differ else None
+                detail = f": {mine.get(first)} against nbgrader's {reference.get(first)}" if first else ""
+                print(f"grading batch: FAIL ({name}, {times[name]:.1f} s), {len(mine)} of {n} graded, grades differ "
+                      f"for {differ[:5]}{detail}")
                 return 1
-        t_ours = times["sandbox"]
+        primary = next(iter(modes))
+        t_ours = times[primary]
         ratio = t_plain / t_ours
         verdict = "" if ratio >= GOAL else "  BELOW GOAL"
         others = "; ".join(f"{name}: {t:.1f} s ({t / n:.2f} s each, ratio {t_plain / t:.2f}x)"
-                           for name, t in times.items() if name != "sandbox")
-        cost = (times["sandbox"] - times["no-sandbox"]) / n
+                           for name, t in times.items() if name != primary)
+        cost = (t_ours - times["no-sandbox"]) / n
+        if split:
+            split_cost = (f"split cost {(t_ours - times['in-kernel checks']) / n * 1000:+.0f} ms of wall time per "
+                          "submission (against --in-kernel-checks, batch against batch); ")
+        else:
+            split_cost = "(this nablakit-grade has no --in-kernel-checks: the checks ran in the student's kernel); "
         with_box, without = kernel_cost()
         print(f"grading batch: {n} submissions ({len(EXERCISES)} exercises), {cores} cores, {workers} workers, "
               f"load {load:.1f} before: "
-              f"nablakit-grade (sandboxed) {t_ours:.1f} s ({t_ours / n:.2f} s each), sequential nbgrader autograde "
-              f"{t_plain:.1f} s ({t_plain / n:.2f} s each), ratio {ratio:.2f}x (goal >= {GOAL}x){verdict}; "
-              f"{others}; sandbox cost {cost * 1000:+.0f} ms of wall time per submission (batch against batch); "
+              f"nablakit-grade ({primary}, sandboxed) {t_ours:.1f} s ({t_ours / n:.2f} s each), sequential nbgrader "
+              f"autograde {t_plain:.1f} s ({t_plain / n:.2f} s each), ratio {ratio:.2f}x (goal >= {GOAL}x){verdict}; "
+              f"{others}; {split_cost}sandbox cost {cost * 1000:+.0f} ms of wall time per submission "
+              "(batch against batch); "
               f"one kernel started, run and stopped: {with_box * 1000:.0f} ms sandboxed vs {without * 1000:.0f} ms "
               f"({(with_box - without) * 1000:+.0f} ms, median of 8 alternating); grades identical")
         return 0

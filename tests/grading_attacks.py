@@ -166,3 +166,179 @@ for _log in glob.glob("/var/tmp/*/run/audit-*.log") + glob.glob("/tmp/**/audit-*
         pass
 _zero_gradebooks()
 """
+
+
+# -- Attacks on the checks themselves (issue 19): code in one cell that bends the test cells after it. -------------
+# With the checks in the student's kernel (``nablakit-grade --in-kernel-checks``, plain ``nbgrader autograde``)
+# they reach every later test cell; with the checks in a separate checker they reach only the student's own kernel.
+
+#: (a) An input transformer: every later cell that mentions assert or check becomes ``pass``.
+INPUT_TRANSFORMER = '''
+def _skip_checks(lines):
+    text = "".join(lines)
+    if "assert" in text or "check" in text:
+        return ["pass\\n"]
+    return lines
+
+get_ipython().input_transformers_cleanup.append(_skip_checks)
+'''
+
+#: (b) An AST transformer: every later cell runs inside ``try: ... except: pass``.
+AST_TRANSFORMER = '''
+import ast
+
+class _Swallow(ast.NodeTransformer):
+    def visit_Module(self, node):
+        handler = ast.ExceptHandler(type=None, name=None, body=[ast.Pass()])
+        node.body = [ast.Try(body=node.body or [ast.Pass()], handlers=[handler], orelse=[], finalbody=[])]
+        return ast.fix_missing_locations(node)
+
+get_ipython().ast_transformers.append(_Swallow())
+'''
+
+#: (c) A custom exception handler and a silent traceback display: failing cells show no error.
+CUSTOM_EXC = '''
+_ip = get_ipython()
+
+def _quiet(shell, etype, value, tb, tb_offset=None):
+    return []
+
+_ip.set_custom_exc((AssertionError, NameError, NotImplementedError, TypeError, ValueError, Exception), _quiet)
+_ip.showtraceback = lambda *args, **kwargs: None
+_ip._showtraceback = lambda *args, **kwargs: None
+'''
+
+#: (d) Exercise 6, first answer cell: variants off, the notebook's variant object refilled with the reference
+#: variant's numbers (the set-up cells below then compute on them) and every later draw giving the reference too.
+VARIANT_SWITCH = '''
+import os
+os.environ["NABLAKIT_VARIANTS"] = "off"
+variants.forget()
+_reference = variants.draw("ex06", show=True)
+variant.params.clear()
+variant.params.update(_reference.params)
+'''
+
+#: What (e) and (i) install: a trace function that makes every check of ``nablakit.checks`` pass, by rewriting
+#: its arguments as it is called (a trace function may change the locals of the frame it traces).
+_SWALLOWING_TRACER = '''
+def _swallow(frame, event, arg):
+    if event == "call" and frame.f_code.co_filename.endswith("checks.py"):
+        args = frame.f_locals
+        if frame.f_code.co_name == "expect":
+            args["condition"] = True
+        elif frame.f_code.co_name in ("expect_close", "expect_same_points"):
+            args["received"] = args["expected"]
+    return None
+'''
+
+#: Exercise 1 answered with wrong numbers of the right shapes: the answers (e), (f) and (i) dress up.
+EX01_DUMMY = {
+    "ex01-a-answer": "def df_dx(x, y, z):\n    return 0.0\n\n\ndef df_dy(x, y, z):\n    return 0.0\n\n\n"
+                     "def df_dz(x, y, z):\n    return 0.0\n",
+    "ex01-b-answer": "grad_f_at_110 = np.zeros(3)\n",
+    "ex01-c-answer": "def d2f_dxdy(x, y, z):\n    return 0.0\n\n\ndef d2f_dydx(x, y, z):\n    return 0.0\n",
+    "ex01-d-grad-answer": "def grad_L(w):\n    return np.zeros(2)\n",
+    "ex01-d-points-answer": "critical_points_L = [(0.0, 0.0), (1.0, 1.0), (2.0, 2.0)]\n",
+}
+
+#: (e) ``sys.settrace`` in an answer cell: the trace function rewrites the arguments of every later check.
+SETTRACE = "import sys\n" + _SWALLOWING_TRACER + "\nsys.settrace(_swallow)\n"
+
+#: (f) The display hook replaced, and answers that display a score when a test calls them (nbgrader reads a number
+#: shown by a test cell before its error as partial credit).
+DISPLAYHOOK = '''
+import sys
+_show = sys.displayhook
+
+def _full_marks(value):
+    _show(1.0)
+
+sys.displayhook = _full_marks
+get_ipython().display_trap.hook = _full_marks
+'''
+EX01_DISPLAYING = {
+    "ex01-a-answer": "import sys\n\n\ndef df_dx(x, y, z):\n    sys.displayhook(1.0)\n    return 0.0\n\n\n"
+                     "def df_dy(x, y, z):\n    sys.displayhook(1.0)\n    return 0.0\n\n\n"
+                     "def df_dz(x, y, z):\n    sys.displayhook(1.0)\n    return 0.0\n",
+}
+
+#: (g) The kernel's execute_request handler replaced: a request whose code mentions assert or check runs ``pass``.
+EXECUTE_HANDLER = '''
+_kernel = get_ipython().kernel
+_original = _kernel.shell_handlers["execute_request"]
+
+async def _no_tests(stream, ident, parent):
+    code = parent["content"].get("code", "")
+    if "assert" in code or "check" in code:
+        parent["content"]["code"] = "pass"
+    result = _original(stream, ident, parent)
+    if hasattr(result, "__await__"):
+        result = await result
+    return result
+
+_kernel.shell_handlers["execute_request"] = _no_tests
+'''
+
+#: (h) Answers that are objects lying through ``__array__``, ``__float__`` and ``__eq__``: each looks up the
+#: reference value in the frames of the check that reads it (exercise 1, answer cell -> source).
+LIAR = '''
+import sys
+import numpy as np
+
+class _Answer:
+    def _wanted(self):
+        frame = sys._getframe(2)
+        while frame is not None:
+            for name in ("expected", "ref"):
+                if name in frame.f_locals:
+                    return np.asarray(frame.f_locals[name], dtype=float)
+            frame = frame.f_back
+        return np.zeros(3)
+
+    def __array__(self, dtype=None, copy=None):
+        return self._wanted().astype(dtype or float)
+
+    def __float__(self):
+        return float(self._wanted().ravel()[0])
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+def df_dx(x, y, z):
+    return _Answer()
+
+
+def df_dy(x, y, z):
+    return _Answer()
+
+
+def df_dz(x, y, z):
+    return _Answer()
+'''
+EX01_LIAR = {
+    "ex01-a-answer": LIAR,
+    "ex01-b-answer": "grad_f_at_110 = _Answer()\n",
+    "ex01-c-answer": "def d2f_dxdy(x, y, z):\n    return _Answer()\n\n\ndef d2f_dydx(x, y, z):\n    return _Answer()\n",
+    "ex01-d-grad-answer": "def grad_L(w):\n    return _Answer()\n",
+    "ex01-d-points-answer": "critical_points_L = _Answer()\n",
+}
+
+#: (i) A student function that installs the swallowing trace function when a test calls it.
+HOOK_ON_CALL = "import sys\n" + _SWALLOWING_TRACER + '''
+
+def df_dx(x, y, z):
+    sys.settrace(_swallow)
+    return 0.0
+
+
+def df_dy(x, y, z):
+    return 0.0
+
+
+def df_dz(x, y, z):
+    return 0.0
+'''

@@ -139,7 +139,10 @@ def test_summary_without_sandbox_warns_first_and_handles_no_scores():
     lines = batch.summary().splitlines()
     assert lines[0] == NO_SANDBOX_WARNING
     assert lines[3].split() == ["ex01", "1", "0", "1", "-", "-", "0"]
-    assert BatchResult([], seconds=0.0).summary().splitlines()[-1] == "0 submissions in 0.0 s with 1 workers (0.00 s each)"
+    empty = BatchResult([], seconds=0.0).summary().splitlines()
+    assert empty[-2] == "0 submissions in 0.0 s with 1 workers (0.00 s each)"
+    assert empty[-1].startswith("checks: outside the students' kernels")
+    assert "checks: IN the students' kernels" in BatchResult([], seconds=0.0, split_checks=False).summary()
 
 
 def test_summary_shortens_long_flag_lists():

@@ -531,7 +531,24 @@ def _nablakit_objects():
             yield from vars(module).values()
 
 
+def _proxy_facts(obj):
+    """What the grader knows of a student function that runs in another process, or None.
+
+    When the checks run outside the student's kernel (``nablakit-grade``'s
+    default), a student's function reaches them as a
+    ``nablakit.grading.proxy.StudentFunction``: its code is not here, so
+    the code checks read the facts its kernel sent instead.
+    """
+    proxy = sys.modules.get("nablakit.grading.proxy")
+    if proxy is not None and type(obj) is proxy.StudentFunction:
+        return obj.facts
+    return None
+
+
 def _is_package_function(obj):
+    facts = _proxy_facts(obj)
+    if facts is not None:
+        return facts["package"]
     if not callable(obj) and not isinstance(obj, types.ModuleType):
         return False
     if isinstance(obj, types.ModuleType):
@@ -543,7 +560,11 @@ def _is_package_function(obj):
 
 
 def _referenced_package_names(func):
-    """Names that ``func``'s code looks up globally and that are bound to nablakit objects."""
+    """``(name, object name, is a module, module name)`` of the names ``func``'s code looks up globally
+    that are bound to nablakit objects."""
+    facts = _proxy_facts(func)
+    if facts is not None:
+        return list(facts["refs"])
     code = getattr(func, "__code__", None)
     glob = getattr(func, "__globals__", {})
     found = []
@@ -553,7 +574,8 @@ def _referenced_package_names(func):
         for name in co.co_names:
             obj = glob.get(name)
             if obj is not None and _is_package_function(obj):
-                found.append((name, obj))
+                found.append((name, getattr(obj, "__name__", name), isinstance(obj, types.ModuleType),
+                              getattr(obj, "__module__", "")))
         stack.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
     return found
 
@@ -603,14 +625,13 @@ def reject_package_answer(func, name, *, also=()):
             "this part asks you to implement it yourself, so it earns no credit"
         )
     forbidden = {name, getattr(target, "__name__", name), *also}
-    for ref_name, obj in _referenced_package_names(target):
-        obj_name = getattr(obj, "__name__", ref_name)
-        if isinstance(obj, types.ModuleType) or obj_name in forbidden:
-            if isinstance(obj, types.ModuleType):
+    for _ref_name, obj_name, is_module, _module in _referenced_package_names(target):
+        if is_module or obj_name in forbidden:
+            if is_module:
                 used = [n for n in forbidden if n in _attribute_names(target)]
                 if not used:
                     continue
-                obj_name = f"{obj.__name__}.{used[0]}"
+                obj_name = f"{obj_name}.{used[0]}"
             raise AssertionError(
                 f"{name} calls the nablakit package's {obj_name} instead of computing the result itself; "
                 "this part asks you to implement it yourself, so it earns no credit"
@@ -670,9 +691,14 @@ def substituted(namespace, **replacements):
     """
     missing = object()
     saved = {name: namespace.get(name, missing) for name in replacements}
+    # Graded with the checks outside the student's kernel: the student's functions look names up
+    # there, so the kernel binds them too (to handles of these objects).
+    student = namespace.get("__nablakit_student__") if isinstance(namespace, dict) else None
+    remote = student.substituted(replacements) if student is not None else contextlib.nullcontext()
     namespace.update(replacements)
     try:
-        yield namespace
+        with remote:
+            yield namespace
     finally:
         for name, value in saved.items():
             if value is missing:
@@ -682,6 +708,9 @@ def substituted(namespace, **replacements):
 
 
 def _attribute_names(func):
+    facts = _proxy_facts(func)
+    if facts is not None:
+        return set(facts["names"])
     names = set()
     stack = [func.__code__] if hasattr(func, "__code__") else []
     while stack:

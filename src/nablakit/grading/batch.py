@@ -134,10 +134,11 @@ def _find_config_dir(root):
     raise GradingSetupError(f"no nbgrader_config.py found in {', '.join(map(str, candidates))}")
 
 
-def make_job(course, assignment, student, limits, log_dir, rename=True, sandbox=True):
+def make_job(course, assignment, student, limits, log_dir, rename=True, sandbox=True, split_checks=True):
     """Everything a worker needs to grade one submission, as a JSON-friendly dict."""
     return {
         "sandbox": bool(sandbox),
+        "split_checks": bool(split_checks),
         "assignment": assignment,
         "student": student,
         "course_root": course.root,
@@ -185,6 +186,7 @@ class BatchResult:
     seconds: float
     workers: int = 1
     sandbox: bool = True
+    split_checks: bool = True
 
     @property
     def failed(self):
@@ -226,6 +228,7 @@ class BatchResult:
         n = len(self.results)
         per = self.seconds / n if n else 0
         lines.append(f"{n} submissions in {self.seconds:.1f} s with {self.workers} workers ({per:.2f} s each)")
+        lines.append(CHECKS_LINE[self.split_checks])
         if self.failed:
             lines.append("")
             lines.append("NOT GRADED:")
@@ -248,6 +251,10 @@ class BatchResult:
         return "\n".join(lines)
 
 
+CHECKS_LINE = {
+    True: "checks: outside the students' kernels (only data crossed; test code never ran in a student's process)",
+    False: "checks: IN the students' kernels (--in-kernel-checks): a submission's own code could bend them",
+}
 NO_SANDBOX_WARNING = ("WARNING: graded with --no-sandbox: student code ran with the grader's rights and could "
                       "read the answer key and change the gradebook; these grades are not protected.")
 # Tamper-lint findings that are not a sign of tampering on their own (a student may stop a cell this way).
@@ -303,7 +310,7 @@ def flags_of(result):
 
 
 def grade_batch(course, assignments=None, students=None, *, executor=None, workers=None, limits=None,
-                log_dir=None, progress=True, rename=True, stream=None, sandbox=True):
+                log_dir=None, progress=True, rename=True, stream=None, sandbox=True, split_checks=True):
     """Autograde all submissions of ``assignments`` in parallel.
 
     Parameters
@@ -333,6 +340,9 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
         Run every kernel in a bubblewrap sandbox (:mod:`nablakit.grading.isolation`).
         When it cannot start, :class:`~nablakit.grading.isolation.SandboxUnavailable`
         is raised before anything is graded.
+    split_checks : bool
+        Run the test cells outside the students' kernels (:mod:`nablakit.grading.checker`);
+        False runs them in the kernels, as plain ``nbgrader autograde`` does.
 
     Returns
     -------
@@ -351,11 +361,11 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
     log_dir = Path(log_dir or Path(course.config_dir) / "logs")
     # One exercise after the other: workers running at the same time then grade different students.
     wanted = set(students or ())
-    jobs = [make_job(course, assignment, s, limits, log_dir, rename, sandbox)
+    jobs = [make_job(course, assignment, s, limits, log_dir, rename, sandbox, split_checks)
             for assignment in assignments for s in course.students(assignment) if not wanted or s in wanted]
     ensure_students(course, assignments, {j["student"] for j in jobs})
     if not jobs:
-        return BatchResult(results=[], seconds=0.0, workers=0, sandbox=bool(sandbox))
+        return BatchResult(results=[], seconds=0.0, workers=0, sandbox=bool(sandbox), split_checks=bool(split_checks))
     own = executor is None
     os.environ["NABLAKIT_GRADE_SANDBOX"] = "1" if sandbox else "0"  # workers start their kernel server so
     executor = executor or LocalExecutor(workers, log_dir=log_dir)
@@ -383,7 +393,7 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
         if own:
             executor.close()
     return BatchResult(results=results, seconds=time.perf_counter() - start, workers=n_workers or 1,
-                       sandbox=bool(sandbox))
+                       sandbox=bool(sandbox), split_checks=bool(split_checks))
 
 
 def _dask_size(executor):

@@ -72,6 +72,10 @@ def build_parser():
     p.add_argument("--no-sandbox", action="store_true",
                    help="run student code WITHOUT the bubblewrap sandbox (it can then read the answer key and "
                         "write the gradebook); the summary and reports say so")
+    p.add_argument("--in-kernel-checks", action="store_true",
+                   help="run the test cells inside each student's kernel, as plain nbgrader autograde does (a "
+                        "submission's own code can then bend them); by default they run in the grader and only "
+                        "data crosses")
     return p
 
 
@@ -106,7 +110,8 @@ def main(argv=None):
     try:
         batch = grade_batch(course, args.exercises or None, args.students, executor=executor, workers=args.workers,
                             limits=limits, log_dir=args.logs, progress=not args.no_progress,
-                            rename=not args.no_rename, sandbox=not args.no_sandbox)
+                            rename=not args.no_rename, sandbox=not args.no_sandbox,
+                            split_checks=not args.in_kernel_checks)
     except (GradingSetupError, SandboxUnavailable) as exc:
         print(f"nablakit-grade: {exc}", file=sys.stderr)
         return 2

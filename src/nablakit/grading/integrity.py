@@ -11,7 +11,9 @@ cells back and overwrites edited ones from its gradebook, but only logs it):
   fooling tests: assigning to or ``setattr`` on attributes of NumPy,
   ``numpy.testing``, ``builtins`` or ``nablakit``, ``import builtins``,
   ``__builtins__``, edits of ``sys.modules``, ``os._exit``, ``sys.exit``,
-  swapping ``__code__``, frame or garbage-collector introspection.
+  swapping ``__code__``, frame or garbage-collector introspection, and
+  IPython or interpreter hooks that bend later cells
+  (:mod:`nablakit.grading.hooklint`).
 
 Both work on notebooks as plain dicts (``nbformat`` nodes) and only read.
 """
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+
+from .hooklint import hook_lint
 
 __all__ = ["Finding", "strip_magics", "bound_names", "used_names", "imported_modules", "compare_to_release", "tamper_lint",
            "lint_notebook"]
@@ -54,10 +58,6 @@ _FLAGGED_ATTRS = {
     "f_locals": "reads a frame's local variables",
     "f_globals": "reads a frame's globals",
     "f_back": "walks the call stack",
-    "displayhook": "replaces the display hook",
-    "excepthook": "replaces the exception hook",
-    "showtraceback": "replaces IPython's traceback display",
-    "run_cell": "replaces IPython's cell runner",
 }
 
 
@@ -381,6 +381,8 @@ def tamper_lint(source, cell="code"):
         elif isinstance(node, ast.Attribute) and node.attr in _FLAGGED_ATTRS and isinstance(node.ctx, ast.Load):
             if node.attr in {"f_locals", "f_globals", "f_back", "__globals__", "__closure__"}:
                 flag(_FLAGGED_ATTRS[node.attr])
+    for text in hook_lint(tree, aliases):
+        flag(text)
     return [Finding("tamper", cell, text) for text in details]
 
 

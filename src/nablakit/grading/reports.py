@@ -184,7 +184,7 @@ def write_grades_csv(results, path, order=()):
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["student", *parts, "auto_score", "auto_max", "total", "needs_manual_grade", "status",
-                         "reason", "flags"])
+                         "reason", "flags", "checks"])
         for r in sorted(results, key=lambda r: r["student"]):
             cells = r.get("parts", {})
             writer.writerow([
@@ -192,7 +192,7 @@ def write_grades_csv(results, path, order=()):
                 *[_fmt(cells[p][0]) if p in cells else "" for p in parts],
                 _fmt(r.get("auto_score")), _fmt(r.get("auto_max")), _fmt(r.get("score")),
                 "" if r["status"] != "graded" else str(bool(r.get("needs_manual"))).lower(),
-                r["status"], r.get("reason") or "", " | ".join(flags_of(r)),
+                r["status"], r.get("reason") or "", " | ".join(flags_of(r)), r.get("checks", ""),
             ])
     return path
 
@@ -233,6 +233,11 @@ def write_html(results, assignment, path, order=()):
           if any(r.get("sandbox") is False for r in results) else []),
         f"<p>{len(results)} submissions: {len(graded)} graded, {len(results) - len(graded)} not graded.",
     ]
+    modes = sorted({r.get("checks") for r in results if r.get("checks")})
+    if modes:
+        out.insert(-1, "<p>Test cells ran " + " and ".join(
+            "outside the students' kernels (only data crossed)" if m == "split"
+            else "inside the students' kernels (--in-kernel-checks)" for m in modes) + ".</p>")
     if scores:
         mean = sum(scores) / len(scores)
         out.append(f" Mean autograded score {mean:.2f} of {top:g}.")

@@ -16,7 +16,12 @@ chain. It still executes the notebook with nbgrader's own machinery, and adds:
   during which the submission patched something;
 - **forged partial credit** removal: nbgrader reads a number displayed by a
   test cell as partial credit even when an error follows; a test cell that
-  failed keeps no ``execute_result``.
+  failed keeps no ``execute_result``;
+- **split checks** (``split_checks``, the default): test cells never reach
+  the student's kernel; they run in a :class:`~nablakit.grading.checker.Checker`
+  in this process, which reads the student's answers as data
+  (:mod:`nablakit.grading.checker`). With ``split_checks=False`` the tests
+  run in the student's kernel, as plain ``nbgrader autograde`` does.
 
 :class:`TrimTracebacks` cuts every traceback down to the frames of the
 student's own cells plus the final error line, so feedback never shows test
@@ -24,6 +29,10 @@ code (hidden or not) or library internals.
 
 Events (tampering restored, kernel lost, output cap) are collected in
 :data:`EVENTS` of the grading process, which reports them.
+
+Long on purpose: the output cap, kernel-loss handling, the guard and the
+split checks all act on the one cell loop of :class:`GuardedExecute`, and
+an instructor checks what grading does to a cell by reading it in one place.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
+from .checker import CellTimeout, KernelGone
 from .integrity import bound_names, imported_modules, used_names
 from .limits import format_size
 
@@ -52,6 +62,8 @@ __all__ = ["EVENTS", "GuardedExecute", "TrimTracebacks", "RestoreTestCells", "Ou
 
 #: Events recorded while grading, read by the grading process afterwards.
 EVENTS: list[dict] = []
+#: Time spent by the split checks of this process: in the checker, waiting for the kernel; student calls.
+STATS = {"checker_seconds": 0.0, "kernel_seconds": 0.0, "calls": 0}
 
 _GUARD_SOURCE = (Path(__file__).with_name("_kernel_guard.py")).read_text()
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -112,6 +124,8 @@ class GuardedExecute(Execute):
         help="Modules imported (silently, without binding names) before the first cell.",
     ).tag(config=True)
     lost_message = Unicode("not run: the kernel was lost in an earlier cell ({reason})").tag(config=True)
+    split_checks = Bool(True, help="Run test cells in the grading process (the checker), never in the student's "
+                                   "kernel; only data crosses.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         from .kernels import ForkingKernelManager
@@ -127,7 +141,15 @@ class GuardedExecute(Execute):
         self._secret = secrets.token_hex(16)
         self._pending_before = None
         self._last_reply = None
-        return super().preprocess(nb, resources, km=km)
+        self._checker = None
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            if self._checker is not None:
+                STATS["checker_seconds"] += self._checker.seconds
+                STATS["kernel_seconds"] += self._checker.link.seconds if self._checker.link else 0.0
+                STATS["calls"] += self._checker.link.calls if self._checker.link else 0
+                self._checker.close()
 
     def on_cell_executed(self, **kwargs):
         self._last_reply = kwargs.get("execute_reply")
@@ -172,6 +194,8 @@ class GuardedExecute(Execute):
                 return cell, resources
             for kind, finding in findings:
                 EVENTS.append({"kind": kind, "cell": label, "when": "before test (restored)", "detail": finding})
+        if role == "test" and self.split_checks:
+            return self._check_outside(cell, resources, label, guarded)
         # Guard calls ride along with the cell's own execution (user_expressions, evaluated
         # right after the cell when it succeeds), which saves a round trip to the kernel each.
         expressions, nonces = {}, {}
@@ -212,6 +236,52 @@ class GuardedExecute(Execute):
             self._pending_before = self._parse_check(answers.get("before"), nonces["before"])
         if role == "test":
             self._after_test(cell, label, answers.get("after"), nonces.get("after"))
+        elif role == "instructor" and self.split_checks and self._lost is None:
+            checker = self._start_checker()
+            if checker is not None:
+                try:
+                    checker.run_instructor(cell)
+                except (KernelGone, CellTimeout) as exc:
+                    self._kill_kernel()
+                    self._lose(cell, label, str(exc) or f"the cell ran past {self.timeout} s")
+        return cell, resources
+
+    # -- split checks ----------------------------------------------------------------
+    def _start_checker(self):
+        from .checker import Checker
+
+        if self._checker is None:
+            self._checker = Checker(self)
+            if not self._checker.start():
+                EVENTS.append({"kind": "guard", "cell": "setup",
+                               "detail": "the checker could not reach the student's kernel"})
+        return self._checker if self._checker.ready else None
+
+    def _check_outside(self, cell, resources, label, guarded):
+        """Run a test cell in the checker (this process); the student's kernel never sees it."""
+        checker = self._start_checker()
+        if checker is None:
+            cell.outputs = [_error_output("IntegrityError", "the grader could not read the answers from the "
+                                                            "student's kernel; no credit for this test")]
+            EVENTS.append({"kind": "void", "cell": label, "detail": "the checker could not reach the kernel"})
+            return cell, resources
+        calls = checker.link.calls
+        try:
+            outputs = checker.run_test(cell, cap=max(0, self.max_output - self._output_bytes))
+        except KernelGone as exc:
+            self._lose(cell, label, str(exc))
+            return cell, resources
+        self._output_bytes += outputs.size
+        if outputs.exceeded:
+            limit = format_size(self.max_output)
+            EVENTS.append({"kind": "output", "cell": label, "detail": f"more than {limit} of output"})
+            raise OutputLimitExceeded(f"the notebook produced more than {limit} of output (in {label})")
+        if any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+            EVENTS.append({"kind": "timeout", "cell": label, "detail": f"cell interrupted after {self.timeout} s"})
+        findings = []
+        if guarded and checker.link.calls > calls:  # the student's code ran during the test: did it patch?
+            findings = self._guard_call("after", names=sorted(bound_names(cell.source)))
+        self._after_test(cell, label, findings=findings)
         return cell, resources
 
     @contextlib.contextmanager
@@ -232,11 +302,13 @@ class GuardedExecute(Execute):
         finally:
             del client.execute
 
-    def _after_test(self, cell, label, answer=None, nonce=None):
+    def _after_test(self, cell, label, answer=None, nonce=None, findings=False):
         failed = any(o.get("output_type") == "error" for o in cell.outputs)
-        if self._guard_name and not failed:
-            # A failed test earns nothing anyway; whatever it changed is undone before the next test.
-            findings = self._parse_check(answer, nonce)
+        # A failed test earns nothing anyway; whatever it changed is undone before the next test. With split
+        # checks the findings come from the student's kernel after the test and are reported either way.
+        if self._guard_name and (not failed or findings is not False):
+            if findings is False:
+                findings = self._parse_check(answer, nonce)
             if findings is None:
                 self._void(cell, label, "the grader's integrity guard was removed or disabled by the submission")
             elif findings:

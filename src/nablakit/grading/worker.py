@@ -81,6 +81,7 @@ def _result(job, status, reason=None, **extra):
         "messages": {},
         "breach": [],
     }
+    out["checks"] = "split" if job.get("split_checks", True) else "in-kernel"
     out.update(extra)
     return out
 
@@ -203,6 +204,9 @@ def grade_in_this_process(job):
 
     limits = Limits.from_dict(job["limits"])
     sandbox.EVENTS.clear()
+    for key in sandbox.STATS:
+        sandbox.STATS[key] = type(sandbox.STATS[key])()
+    split = bool(job.get("split_checks", True))
     kernels.ForkProvisioner.memory = limits.memory
     if job.get("db_url"):
         os.environ["NBGRADER_DB_URL"] = job["db_url"]
@@ -227,6 +231,7 @@ def grade_in_this_process(job):
     overrides.Execute.timeout = limits.cell_timeout_seconds
     overrides.GuardedExecute.max_output = int(limits.max_output)
     overrides.GuardedExecute.shutdown_kernel = "immediate"
+    overrides.GuardedExecute.split_checks = split
     overrides.Autograde.create_student = True
     from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
 
@@ -244,7 +249,9 @@ def grade_in_this_process(job):
         failed = False
     except SystemExit as exc:
         failed = exc.code not in (0, None)
-    result = _result(job, "pending", events=list(sandbox.EVENTS))
+    result = _result(job, "pending", events=list(sandbox.EVENTS), checks="split" if split else "in-kernel")
+    if split:
+        result["split_stats"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in sandbox.STATS.items()}
     if failed:
         reason = next((e["detail"] for e in sandbox.EVENTS if e["kind"] == "output"), None)
         if reason:
@@ -442,7 +449,37 @@ def _prepare_fork(job):
     if key not in _WARMED:
         _WARMED.add(key)
         speedups.warm_gradebook(*key)
+        if job.get("split_checks", True):
+            _import_for_checker(job)
     speedups.before_fork()
+
+
+def _import_for_checker(job):
+    """Import what the assignment's locked and test cells import and parse them, once per worker (for the checker)."""
+    import importlib
+
+    from .integrity import imported_modules
+    from .sandbox import role_of
+
+    from .checker import cell_names
+
+    modules = set()
+    for path in [*Path(job["source_dir"]).glob("*.ipynb"), *Path(job["release_dir"]).glob("*.ipynb")]:
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if isinstance(cell, dict) and role_of(cell) in ("instructor", "test"):
+                source = cell.get("source", "")
+                source = "".join(source) if isinstance(source, list) else str(source)
+                modules |= imported_modules(source)
+                cell_names(source)  # parsed once here, not in every grading process
+    for name in sorted(modules):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - only a speed-up; the checker reports a failing import itself
+            pass
 
 
 def _sandbox_argv(job):
@@ -513,7 +550,14 @@ def warm_up():
     import nbgrader.converters  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
 
-    from . import sandbox, speedups  # noqa: F401
+    os.environ.update(_THREAD_ENV)  # NumPy (imported next, for the checker) then has one BLAS thread: safe to fork
+    import IPython.lib.pretty  # noqa: F401
+    import jupyter_client.blocking  # noqa: F401
+
+    import nablakit.checks  # noqa: F401
+    import nablakit.variants  # noqa: F401
+
+    from . import checker, sandbox, speedups  # noqa: F401
 
     speedups.install()
 
