@@ -180,3 +180,12 @@ def test_a_look_alike_proxy_class_gets_no_trust():
             return None
 
     assert checks._proxy_facts(StudentFunction()) is None
+
+
+def test_the_command_line_runs_the_checks_outside_unless_asked():
+    from nablakit.grading.batch import make_job
+    from nablakit.grading.cli import build_parser
+
+    assert build_parser().parse_args(["ex01-partial-derivatives"]).in_kernel_checks is False
+    assert build_parser().parse_args(["ex01-partial-derivatives", "--in-kernel-checks"]).in_kernel_checks is True
+    assert "split_checks" in make_job.__code__.co_varnames
