@@ -100,6 +100,7 @@ def lab_answers(clone, env, timeout=120):
                 return time.perf_counter() - start
         raise RuntimeError(f"make lab did not answer on port {port} within {timeout} s")
     finally:
+        stop = time.perf_counter()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -107,6 +108,7 @@ def lab_answers(clone, env, timeout=120):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        print(f"fresh-machine: make lab stopped in {time.perf_counter() - stop:.0f} s (exit {proc.returncode})")
 
 
 def _run(title, argv, cwd, env, log=None):
@@ -163,7 +165,9 @@ def main(argv=None):
         if args.keep:
             print(f"fresh-machine: kept {base}")
         else:
+            start = time.perf_counter()
             shutil.rmtree(base, ignore_errors=True)
+            print(f"fresh-machine: removed the clone in {time.perf_counter() - start:.0f} s")
     print(f"fresh-machine: {'FAILED: ' + ', '.join(failed) if failed else 'all steps passed'}")
     return 1 if failed else 0
 
