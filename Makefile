@@ -54,8 +54,8 @@ test: $(STAMP) ## Run the whole test suite (notebooks, nbgrader pipeline, browse
 test-variants: $(STAMP) ## The slow sweep over many variants of every exercise (SWEEP=200 per exercise)
 	NABLAKIT_SLOW=1 NABLAKIT_SWEEP_VARIANTS=$(or $(SWEEP),200) $(BIN)/python -m pytest tests/test_variant_sweep.py $(PYTEST_ARGS) $(ARGS)
 
-test-fresh: ## A newcomer's path in a fresh clone of HEAD with no bwrap on PATH: set-up, grading, make lab (FULL=1: make test too)
-	$(PYTHON) tests/fresh_machine.py $(if $(FULL),--full)
+test-fresh: ## A newcomer's path in a fresh clone of HEAD, no bwrap on PATH: set-up (FULL=1: make test), grading, make lab
+	$(PYTHON) tests/fresh_machine.py $(if $(FULL),--full) $(if $(KEEP),--keep)
 
 exercises: $(STAMP) ## Regenerate exercises/ (STUDENT=id: render that student's variants into autograder/variants/id/)
 	$(BIN)/python -m nablakit.grading.release $(if $(STUDENT),--student $(STUDENT)) $(EX)
