@@ -15,7 +15,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab hub test test-fast test-variants exercises grade bench strip clean
+.PHONY: help setup system-deps lab hub test test-fast test-variants test-fresh exercises grade bench strip clean
 
 help: ## List the targets
 	@echo "Gradients course - make targets:"
@@ -40,6 +40,9 @@ $(STAMP): pyproject.toml constraints.txt autograder/student_nbgrader_config.py a
 
 setup: $(STAMP) ## Create .venv and install the pinned project (no-op when up to date)
 
+system-deps: ## Install Chromium and PostgreSQL for the browser and PostgreSQL tests (as root or with sudo)
+	@sh tools/system-deps.sh
+
 lab: $(STAMP) ## Open JupyterLab on the course chapters
 	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/course/00-welcome.ipynb --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
@@ -47,11 +50,16 @@ lab: $(STAMP) ## Open JupyterLab on the course chapters
 hub: $(STAMP) ## Start a demo JupyterHub for the course (instructor, ta, alice, bob); Ctrl-C stops it
 	$(BIN)/python deploy/local/demo_hub.py $(if $(filter command line environment,$(origin PORT)),--port $(PORT)) $(HUB_ARGS)
 
-test: $(STAMP) ## Run the whole test suite (notebooks, nbgrader pipeline, browser)
+# system-deps first: without the rights to install, it says so in one line and the rest still runs.
+test: $(STAMP) ## Run the whole test suite (notebooks, nbgrader pipeline, browser); installs system-deps first
+	@sh tools/system-deps.sh --best-effort
 	$(BIN)/python -m pytest $(PYTEST_ARGS) $(ARGS)
 
 test-variants: $(STAMP) ## The slow sweep over many variants of every exercise (SWEEP=200 per exercise)
 	NABLAKIT_SLOW=1 NABLAKIT_SWEEP_VARIANTS=$(or $(SWEEP),200) $(BIN)/python -m pytest tests/test_variant_sweep.py $(PYTEST_ARGS) $(ARGS)
+
+test-fresh: ## A newcomer's path in a fresh clone of HEAD, no bwrap on PATH: set-up (FULL=1: make test), grading, make lab
+	$(PYTHON) tests/fresh_machine.py $(if $(FULL),--full) $(if $(KEEP),--keep)
 
 exercises: $(STAMP) ## Regenerate exercises/ (STUDENT=id: render that student's variants into autograder/variants/id/)
 	$(BIN)/python -m nablakit.grading.release $(if $(STUDENT),--student $(STUDENT)) $(EX)

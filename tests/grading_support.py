@@ -122,7 +122,7 @@ def postgres_server():
     """
     bindir = _pg_bin()
     if bindir is None:
-        raise RuntimeError("PostgreSQL is not installed (apt-get install -y postgresql)")
+        raise RuntimeError("PostgreSQL is not installed (`make system-deps` installs it)")
     base = Path(tempfile.mkdtemp(prefix="nablakit-pg-"))
     os.chmod(base, 0o777)
     data, sock = base / "data", base / "sock"

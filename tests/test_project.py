@@ -37,7 +37,7 @@ def test_setup_is_a_no_op_when_up_to_date():
 
 def test_make_help_lists_targets():
     out = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for target in ("lab", "test", "exercises", "bench", "clean", "grade"):
+    for target in ("lab", "test", "exercises", "bench", "clean", "grade", "system-deps", "test-fresh"):
         assert f"make {target}" in out, f"make help does not list {target}"
 
 

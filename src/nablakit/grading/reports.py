@@ -215,8 +215,8 @@ def write_class_csv(results, path):
     return path
 
 
-def write_html(results, assignment, path, order=()):
-    """A self-contained HTML summary of one exercise."""
+def write_html(results, assignment, path, order=(), sandbox_info=""):
+    """A self-contained HTML summary of one exercise (``sandbox_info``: which bubblewrap ran the kernels)."""
     esc = html.escape
     graded = [r for r in results if r["status"] == "graded"]
     scores = [r.get("auto_score") or 0.0 for r in graded]
@@ -242,6 +242,8 @@ def write_html(results, assignment, path, order=()):
         mean = sum(scores) / len(scores)
         out.append(f" Mean autograded score {mean:.2f} of {top:g}.")
     out.append("</p>")
+    if sandbox_info:
+        out.append(f"<p>{esc(sandbox_info[:1].upper() + sandbox_info[1:])}.</p>")
     out.append(f"<figure><img alt='Histogram of the autograded scores of {esc(assignment)}' "
                f"src='data:image/png;base64,{png}'><figcaption>Students per autograded score "
                "(manually graded parts not included).</figcaption></figure>")
@@ -298,6 +300,7 @@ def write_reports(batch, course, folder):
     for assignment, rows in batch.by_assignment().items():
         order = part_order(course.path("release", ".", assignment))
         written.append(write_grades_csv(rows, folder / f"{assignment}-grades.csv", order))
-        written.append(write_html(rows, assignment, folder / f"{assignment}.html", order))
+        written.append(write_html(rows, assignment, folder / f"{assignment}.html", order,
+                                  batch.sandbox_info))
     written.append(write_class_csv(batch.results, folder / "class-grades.csv"))
     return written
