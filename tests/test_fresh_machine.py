@@ -118,8 +118,10 @@ def test_system_deps_installs_what_is_missing_with_apt_get(tmp_path, uid, sudo):
 
 
 def test_make_test_runs_system_deps_first_and_ci_is_exactly_make_test():
-    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "test"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    # run from `make test` itself: the outer make's variables would make this one print its directory
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "test"], cwd=ROOT,
+                         capture_output=True, text=True, check=True, env=env).stdout.splitlines()
     assert dry[0] == "sh tools/system-deps.sh --best-effort" and "pytest" in dry[1], dry
     commands = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
