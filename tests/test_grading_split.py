@@ -28,7 +28,8 @@ from nablakit.grading.limits import Limits
 from nablakit.grading.submission import build_submission, solution_answers
 from test_exercise_pipeline import EXERCISES, ROOT, course, notebook_path, students_for  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.xdist_group("grading-split")
+# One group with the pipeline: its session-scoped course (every case graded by plain nbgrader) is built once.
+pytestmark = pytest.mark.xdist_group("nbgrader")
 
 EX3, EX5, EX6 = "ex03-directional-derivatives", "ex05-linear-regression", "ex06-gradient-checking"
 LIMITS = Limits(cell_timeout=60, notebook_timeout=300)

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from browser.lab import browser_missing_part
+from browser.lab import browser_missing, browser_missing_part
 from system_parts import skip_reason
 
 

@@ -230,9 +230,9 @@ class BatchResult:
         n = len(self.results)
         per = self.seconds / n if n else 0
         lines.append(f"{n} submissions in {self.seconds:.1f} s with {self.workers} workers ({per:.2f} s each)")
-        lines.append(CHECKS_LINE[self.split_checks])
         if self.sandbox and self.sandbox_info:
             lines.append(self.sandbox_info)
+        lines.append(CHECKS_LINE[self.split_checks])
         if self.failed:
             lines.append("")
             lines.append("NOT GRADED:")
